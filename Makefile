@@ -1,0 +1,67 @@
+# gan.c — make builds libgan (static + shared), the gan command, tests and examples.
+#   make            build everything (into build/)
+#   make test       build and run the test suite; ends with "N passed, N failed"
+#   make SAN=1 test the same under AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
+#   make WERROR=1   warnings are errors (CI)
+CC ?= cc
+PKGS := openblas zlib libpng libcjson lapacke
+ARCH ?= -march=native
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+OPT := -O2 -g
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+$(error missing libraries: run `sudo scripts/install-deps.sh` (needs: $(PKGS); pkg-config says: $(shell pkg-config --print-errors --exists $(PKGS) 2>&1 | head -1)))
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -fopenmp -fPIC $(WARN) -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS := $(PKG_LIBS) -fopenmp -lm
+
+LIB_SRC := $(wildcard src/*/*.c src/*/*/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC := $(wildcard tools/gan/*.c)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all test clean
+all: $(BUILD)/libgan.a $(BUILD)/libgan.so $(if $(TOOL_SRC),$(BUILD)/gan) $(TESTS) $(EXAMPLES)
+
+$(BUILD)/%.o: %.c include/gan.h src/internal.h $(wildcard src/*/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libgan.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libgan.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gan: $(TOOL_OBJ) $(BUILD)/libgan.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libgan.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/libgan.a
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libgan.a $(LDLIBS)
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(BUILD)/libgan.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libgan.a $(LDLIBS)
+
+test: all
+	@tests/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,375 @@
+/*
+ * gan.h — the one public header of libgan.
+ *
+ * A worked example: one step of a tiny network, with gradients.
+ *
+ *     gan_ctx *ctx = gan_ctx_new(0);                 // an arena for per-step tensors
+ *     gan_net *net = gan_net_new("D");
+ *     gan_linear_layer l1 = gan_linear_layer_init(net, "fc1", 2, 16, 1);
+ *     gan_linear_layer l2 = gan_linear_layer_init(net, "fc2", 16, 1, 1);
+ *     gan_net_finalize(net, 1234);                    // one buffer: weights, grads, m, v
+ *     gan_adam opt = gan_adam_default(1e-3f);
+ *     for (int step = 0; step < 100; step++) {
+ *         gan_tensor *x = gan_randn(ctx, GAN_SHAPE(64, 2), 1234, step);
+ *         gan_tensor *h = gan_leaky_relu(ctx, gan_linear_layer_forward(ctx, &l1, x), 0.2f);
+ *         gan_tensor *y = gan_linear_layer_forward(ctx, &l2, h);
+ *         gan_tensor *loss = gan_mse_loss(ctx, y, gan_zeros(ctx, y->ndim, y->shape));
+ *         gan_net_zero_grad(net);
+ *         gan_backward(ctx, loss);                   // grads land in net's flat grad buffer
+ *         gan_adam_step(&opt, net);
+ *         gan_ctx_reset(ctx);                        // frees every per-step tensor at once
+ *     }
+ *
+ * Conventions.
+ *  - float32, NCHW, contiguous, up to GAN_MAX_DIMS dimensions.
+ *  - Every op takes the context first, returns a new tensor allocated in the context's arena,
+ *    and (when grad mode is on and an input requires a gradient) records a node on the tape.
+ *    Arena tensors live until gan_ctx_reset(); never free them.
+ *  - Parameters live in a gan_net (weights, grads, Adam m/v each one contiguous buffer).
+ *  - Every backward rule is written with ops, so gan_grad(..., create_graph=1) gives exact
+ *    gradients of gradients (WGAN-GP, R1).
+ *  - Shapes built by library code are asserted (GAN_ASSERT, file:line). Input that comes from
+ *    users (files, flags) is checked by the loaders and returns a gan_status.
+ */
+#ifndef GAN_H
+#define GAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ status and errors */
+
+typedef enum gan_status {
+    GAN_OK = 0,        /* success */
+    GAN_ERR_IO,        /* a file could not be opened, read or written */
+    GAN_ERR_FORMAT,    /* a file's contents are malformed (bad magic, truncated, ...) */
+    GAN_ERR_ARG,       /* a caller-supplied value is out of range or inconsistent */
+    GAN_ERR_NOMEM,     /* an allocation failed */
+    GAN_ERR_MISMATCH,  /* e.g. a checkpoint that belongs to another model */
+} gan_status;
+
+const char *gan_status_to_string(gan_status s);
+/* The message of the last failure on this thread ("file.idx: bad magic 0x1234"). */
+const char *gan_last_error(void);
+/* Sets the message (printf-style) and returns `s`, so loaders can `return gan_fail(...)`. */
+gan_status gan_fail(gan_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Programmer errors: print file:line and the condition, then abort. */
+void gan_assert_fail(const char *cond, const char *file, int line, const char *msg);
+#define GAN_ASSERT(c) ((c) ? (void)0 : gan_assert_fail(#c, __FILE__, __LINE__, NULL))
+#define GAN_ASSERT_MSG(c, m) ((c) ? (void)0 : gan_assert_fail(#c, __FILE__, __LINE__, (m)))
+
+/* ------------------------------------------------------------------ memory */
+
+/* All heap allocations of libgan go through these, so tests can count them
+ * (a steady-state training step must not allocate). */
+void *gan_malloc(size_t n);          /* aborts on failure: only for sizes the library chose */
+void *gan_calloc(size_t n, size_t sz);
+void gan_free(void *p);
+uint64_t gan_alloc_count(void);      /* number of gan_malloc/gan_calloc calls so far */
+
+/* ------------------------------------------------------------------ threads */
+
+/* Sets OpenMP and BLAS thread counts (0 = all cores). Same seed + same count = same bits. */
+void gan_set_threads(int n);
+int gan_get_threads(void);
+
+/* ------------------------------------------------------------------ tensors */
+
+#define GAN_MAX_DIMS 5
+
+typedef struct gan_node gan_node;
+typedef struct gan_tensor gan_tensor;
+
+struct gan_tensor {
+    float *data;                 /* numel floats, contiguous row-major */
+    int ndim;
+    int shape[GAN_MAX_DIMS];
+    int64_t numel;
+    gan_node *node;              /* the op that produced it; NULL for leaves and constants */
+    float *grad;                 /* leaves owned by a gan_net: their slot in the grad buffer */
+    int requires_grad;           /* leaf parameter, input of gan_grad, or result of such */
+    const char *name;            /* parameters: the PyTorch-style name ("main.0.weight") */
+    /* autodiff scratch, owned by gan_grad */
+    gan_tensor *acc;             /* accumulated gradient during one gan_grad call */
+    uint32_t visit;              /* generation mark for the topological sort */
+};
+
+/* Shapes as compound literals: gan_zeros(ctx, GAN_SHAPE(2, 3)) */
+#define GAN_SHAPE(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (const int[]){__VA_ARGS__}
+
+/* ------------------------------------------------------------------ context (arena + tape) */
+
+typedef struct gan_ctx gan_ctx;
+
+/* arena_bytes = 0 picks a default; the arena grows by chaining blocks and keeps them across
+ * resets, so after the first step a training loop does no malloc. */
+gan_ctx *gan_ctx_new(size_t arena_bytes);
+void gan_ctx_free(gan_ctx *ctx);
+void gan_ctx_reset(gan_ctx *ctx);                   /* drops every arena tensor and node */
+size_t gan_ctx_used(const gan_ctx *ctx);            /* bytes in use in the arena */
+size_t gan_ctx_capacity(const gan_ctx *ctx);        /* bytes held by the arena */
+void *gan_ctx_alloc(gan_ctx *ctx, size_t bytes);    /* 64-byte aligned, zeroed: no */
+/* Grad mode: when off, ops record nothing (inference, first-order backward). Returns old. */
+int gan_ctx_set_grad(gan_ctx *ctx, int enabled);
+int gan_ctx_grad_enabled(const gan_ctx *ctx);
+/* Training flag, read by batch norm and dropout. */
+void gan_ctx_set_training(gan_ctx *ctx, int training);
+int gan_ctx_training(const gan_ctx *ctx);
+
+/* ------------------------------------------------------------------ tensor creation */
+
+gan_tensor *gan_empty(gan_ctx *ctx, int ndim, const int *shape);        /* uninitialised */
+gan_tensor *gan_zeros(gan_ctx *ctx, int ndim, const int *shape);
+gan_tensor *gan_full(gan_ctx *ctx, int ndim, const int *shape, float v);
+gan_tensor *gan_from_data(gan_ctx *ctx, int ndim, const int *shape, const float *src); /* copies */
+gan_tensor *gan_empty_like(gan_ctx *ctx, const gan_tensor *t);
+gan_tensor *gan_zeros_like(gan_ctx *ctx, const gan_tensor *t);
+gan_tensor *gan_copy(gan_ctx *ctx, const gan_tensor *t);           /* data copy, no graph */
+/* A view of the same data with no history: gradients stop here. */
+gan_tensor *gan_detach(gan_ctx *ctx, gan_tensor *t);
+/* Marks an arena tensor as a leaf whose gradient gan_grad can return (e.g. WGAN-GP's x̂). */
+void gan_set_requires_grad(gan_tensor *t, int on);
+int gan_same_shape(const gan_tensor *a, const gan_tensor *b);
+void gan_shape_str(const gan_tensor *t, char *buf, size_t n);      /* "(64, 1, 28, 28)" */
+
+/* ------------------------------------------------------------------ random numbers */
+
+/* Counter-based (Philox-4x32-10): element i of a draw keyed by (seed, stream) is a pure
+ * function of (seed, stream, i), so results never depend on thread scheduling. */
+void gan_philox_uniform(float *out, int64_t n, uint64_t seed, uint64_t stream); /* [0,1) */
+void gan_philox_normal(float *out, int64_t n, uint64_t seed, uint64_t stream);  /* N(0,1) */
+gan_tensor *gan_randn(gan_ctx *ctx, int ndim, const int *shape, uint64_t seed, uint64_t stream);
+gan_tensor *gan_rand(gan_ctx *ctx, int ndim, const int *shape, uint64_t seed, uint64_t stream);
+
+/* A stateful generator for training loops: each draw consumes a new stream number, and the
+ * state (seed, next stream) is two integers, saved in checkpoints for exact resume. */
+typedef struct gan_rng { uint64_t seed, stream; } gan_rng;
+gan_rng gan_rng_init(uint64_t seed);
+gan_tensor *gan_rng_randn(gan_ctx *ctx, gan_rng *r, int ndim, const int *shape);
+gan_tensor *gan_rng_rand(gan_ctx *ctx, gan_rng *r, int ndim, const int *shape);
+uint64_t gan_rng_next(gan_rng *r);                   /* a fresh 64-bit value (e.g. shuffles) */
+
+/* ------------------------------------------------------------------ autodiff */
+
+/* Accumulates d(loss)/d(p) into the grad buffer slot of every parameter that requires a
+ * gradient (loss must hold one element). First-order: records nothing new. */
+void gan_backward(gan_ctx *ctx, gan_tensor *loss);
+/* Returns d(sum of outputs[i] * grad_outputs[i])/d(inputs[j]) in grads[j] (zeros when an input
+ * does not influence the outputs). grad_outputs may be NULL (ones). With create_graph the
+ * backward ops are recorded, so the returned gradients can be differentiated again. Does not
+ * touch parameter grad buffers. */
+void gan_grad(gan_ctx *ctx, int n_out, gan_tensor **outputs, gan_tensor **grad_outputs,
+              int n_in, gan_tensor **inputs, gan_tensor **grads, int create_graph);
+
+/* ------------------------------------------------------------------ ops: elementwise */
+/* Binary ops broadcast numpy-style (trailing dimensions aligned, size-1 dims stretch). */
+gan_tensor *gan_add(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+gan_tensor *gan_sub(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+gan_tensor *gan_mul(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+gan_tensor *gan_div(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+gan_tensor *gan_add_scalar(gan_ctx *ctx, gan_tensor *a, float s);
+gan_tensor *gan_mul_scalar(gan_ctx *ctx, gan_tensor *a, float s);
+gan_tensor *gan_neg(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_rsub_scalar(gan_ctx *ctx, float s, gan_tensor *a);  /* s - a */
+gan_tensor *gan_exp(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_log(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_sqrt(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_rsqrt(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_pow_scalar(gan_ctx *ctx, gan_tensor *a, float p);   /* a^p */
+gan_tensor *gan_abs(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_square(gan_ctx *ctx, gan_tensor *a);
+/* Non-differentiable helpers (results never require a gradient). */
+gan_tensor *gan_sign(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_gt_scalar(gan_ctx *ctx, gan_tensor *a, float s);    /* 1.0f where a > s else 0 */
+/* where(mask, a, b): mask is a constant 0/1 tensor; a, b broadcast to mask's shape. */
+gan_tensor *gan_where(gan_ctx *ctx, gan_tensor *mask, gan_tensor *a, gan_tensor *b);
+/* Broadcast `a` to `shape` / sum `a` down to `shape` (each is the other's gradient). */
+gan_tensor *gan_expand(gan_ctx *ctx, gan_tensor *a, int ndim, const int *shape);
+gan_tensor *gan_sum_to(gan_ctx *ctx, gan_tensor *a, int ndim, const int *shape);
+
+/* ------------------------------------------------------------------ ops: activations */
+gan_tensor *gan_relu(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_leaky_relu(gan_ctx *ctx, gan_tensor *a, float slope);
+gan_tensor *gan_tanh(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_sigmoid(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_softplus(gan_ctx *ctx, gan_tensor *a);              /* log(1 + e^a), stable */
+
+/* ------------------------------------------------------------------ ops: reductions */
+/* axes: a bitmask of dimensions to reduce (bit d = dim d); keepdim keeps them as size 1. */
+gan_tensor *gan_sum(gan_ctx *ctx, gan_tensor *a, unsigned axes, int keepdim);
+gan_tensor *gan_mean(gan_ctx *ctx, gan_tensor *a, unsigned axes, int keepdim);
+gan_tensor *gan_sum_all(gan_ctx *ctx, gan_tensor *a);               /* shape (1) */
+gan_tensor *gan_mean_all(gan_ctx *ctx, gan_tensor *a);              /* shape (1) */
+gan_tensor *gan_max(gan_ctx *ctx, gan_tensor *a, unsigned axes, int keepdim); /* no gradient */
+#define GAN_AXIS(d) (1u << (d))
+
+/* ------------------------------------------------------------------ ops: matmul */
+/* a (M,K) @ b (K,N) -> (M,N); trans_a / trans_b use a^T / b^T. 2-D only. */
+gan_tensor *gan_matmul(gan_ctx *ctx, gan_tensor *a, gan_tensor *b, int trans_a, int trans_b);
+/* x (N, in) , w (out, in), b (out) or NULL -> (N, out), as torch.nn.functional.linear. */
+gan_tensor *gan_linear(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b);
+
+/* ------------------------------------------------------------------ ops: convolution */
+/* x (N,C,H,W), w (OC,C,KH,KW), b (OC) or NULL -> (N,OC,HO,WO),
+ * HO = (H + 2*pad - KH)/stride + 1. Cross-correlation, as PyTorch. */
+gan_tensor *gan_conv2d(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b,
+                       int stride, int pad);
+/* x (N,C,H,W), w (C,OC,KH,KW) [PyTorch's layout], b (OC) or NULL -> (N,OC,HO,WO),
+ * HO = (H-1)*stride - 2*pad + KH + output_padding. */
+gan_tensor *gan_conv_transpose2d(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b,
+                                 int stride, int pad, int output_padding);
+/* The weight gradient of conv2d as an op of its own (so it has a rule too):
+ * x (N,C,H,W), dy (N,OC,HO,WO) -> dw (OC,C,KH,KW). */
+gan_tensor *gan_conv2d_weight_grad(gan_ctx *ctx, gan_tensor *x, gan_tensor *dy, int kh, int kw,
+                                   int stride, int pad);
+
+/* ------------------------------------------------------------------ ops: pooling, padding */
+gan_tensor *gan_avg_pool2d(gan_ctx *ctx, gan_tensor *x, int k);      /* kernel = stride = k */
+gan_tensor *gan_sum_pool2d(gan_ctx *ctx, gan_tensor *x, int k);      /* kernel = stride = k */
+gan_tensor *gan_upsample_nearest2d(gan_ctx *ctx, gan_tensor *x, int k); /* H*k, W*k */
+gan_tensor *gan_pad2d(gan_ctx *ctx, gan_tensor *x, int top, int bottom, int left, int right);
+gan_tensor *gan_reflection_pad2d(gan_ctx *ctx, gan_tensor *x, int pad);
+/* Adjoint of reflection padding (sums the mirrored border back): its gradient rule. */
+gan_tensor *gan_reflection_unpad2d(gan_ctx *ctx, gan_tensor *x, int pad);
+
+/* ------------------------------------------------------------------ ops: shape */
+gan_tensor *gan_reshape(gan_ctx *ctx, gan_tensor *a, int ndim, const int *shape); /* -1 ok once */
+gan_tensor *gan_permute(gan_ctx *ctx, gan_tensor *a, const int *perm);
+gan_tensor *gan_concat(gan_ctx *ctx, int n, gan_tensor **ts, int axis);
+/* a[..., start:start+len, ...] along axis. */
+gan_tensor *gan_slice(gan_ctx *ctx, gan_tensor *a, int axis, int start, int len);
+/* Places a inside zeros of size `size` along axis at offset start (the adjoint of slice). */
+gan_tensor *gan_slice_pad(gan_ctx *ctx, gan_tensor *a, int axis, int start, int size);
+
+/* ------------------------------------------------------------------ ops: normalisation */
+/* batch norm over (N,H,W) per channel for (N,C,H,W) or over N for (N,C). In training it uses
+ * batch statistics and updates running_mean/var (biased var for normalising, unbiased for the
+ * running estimate, as PyTorch); in eval it uses the running stats. gamma/beta may be NULL. */
+gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
+                           float *running_mean, float *running_var, float momentum, float eps,
+                           int training);
+/* per (n, c) over (H, W) */
+gan_tensor *gan_instance_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma,
+                              gan_tensor *beta, float eps);
+/* over the last `norm_dims` dimensions; gamma/beta have those dims' shape (or NULL) */
+gan_tensor *gan_layer_norm(gan_ctx *ctx, gan_tensor *x, int norm_dims, gan_tensor *gamma,
+                           gan_tensor *beta, float eps);
+
+/* ------------------------------------------------------------------ ops: misc */
+/* Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity when
+ * not training. The mask comes from (seed, stream). */
+gan_tensor *gan_dropout(gan_ctx *ctx, gan_tensor *x, float p, uint64_t seed, uint64_t stream);
+/* idx: n indices in [0, V); w (V, D) -> (n, D) */
+gan_tensor *gan_embedding(gan_ctx *ctx, const int *idx, int n, gan_tensor *w);
+/* Scatter-add of rows (the adjoint of embedding): g (n, D) -> (V, D). */
+gan_tensor *gan_embedding_scatter(gan_ctx *ctx, const int *idx, int n, gan_tensor *g, int V);
+/* softmax / log-softmax over the last dimension */
+gan_tensor *gan_softmax(gan_ctx *ctx, gan_tensor *a);
+gan_tensor *gan_log_softmax(gan_ctx *ctx, gan_tensor *a);
+/* Gumbel-softmax over the last dim at temperature tau; hard = straight-through one-hot. */
+gan_tensor *gan_gumbel_softmax(gan_ctx *ctx, gan_tensor *logits, float tau, int hard,
+                               uint64_t seed, uint64_t stream);
+
+/* ------------------------------------------------------------------ losses (mean-reduced) */
+gan_tensor *gan_bce_with_logits(gan_ctx *ctx, gan_tensor *logits, gan_tensor *target);
+/* BCE against a constant label (1 = real, 0 = fake), the GAN case. */
+gan_tensor *gan_bce_with_logits_const(gan_ctx *ctx, gan_tensor *logits, float target);
+gan_tensor *gan_mse_loss(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+gan_tensor *gan_l1_loss(gan_ctx *ctx, gan_tensor *a, gan_tensor *b);
+/* mean(relu(1 - sign * x)): sign = +1 for real scores, -1 for fake (the hinge D loss). */
+gan_tensor *gan_hinge_loss(gan_ctx *ctx, gan_tensor *scores, float sign);
+/* logits (N, K), labels N ints in [0, K) */
+gan_tensor *gan_cross_entropy(gan_ctx *ctx, gan_tensor *logits, const int *labels);
+
+/* ------------------------------------------------------------------ networks (parameters) */
+
+typedef struct gan_net gan_net;
+
+/* A network owns its parameters. Declare them (gan_net_param / the layer inits), then
+ * gan_net_finalize allocates one buffer each for weights, grads, Adam m and v, and buffers
+ * (BN running stats), and initialises the weights deterministically from `seed`. */
+gan_net *gan_net_new(const char *name);
+void gan_net_free(gan_net *net);
+typedef enum gan_init {
+    GAN_INIT_ZERO, GAN_INIT_ONE,
+    GAN_INIT_KAIMING_UNIFORM,    /* PyTorch's default for Linear/Conv weights (a = sqrt(5)) */
+    GAN_INIT_FAN_IN_UNIFORM,     /* PyTorch's default for biases: U(-1/sqrt(fan_in), ..) */
+    GAN_INIT_NORMAL_002,         /* DCGAN: N(0, 0.02) */
+    GAN_INIT_NORMAL_1_002,       /* DCGAN BN weight: N(1, 0.02) */
+} gan_init;
+/* fan_in is used by the uniform inits. Returns a tensor whose data is valid after finalize. */
+gan_tensor *gan_net_param(gan_net *net, const char *name, int ndim, const int *shape,
+                          gan_init init, int fan_in);
+/* Non-trainable state saved in checkpoints (running_mean, ...), initialised to `value`. */
+gan_tensor *gan_net_buffer(gan_net *net, const char *name, int ndim, const int *shape,
+                           float value);
+void gan_net_finalize(gan_net *net, uint64_t seed);
+void gan_net_zero_grad(gan_net *net);
+/* Turns gradient tracking of all parameters on or off (freeze D during the G step). */
+void gan_net_requires_grad(gan_net *net, int on);
+int64_t gan_net_num_params(const gan_net *net);
+int gan_net_num_tensors(const gan_net *net);       /* params then buffers */
+gan_tensor *gan_net_tensor(gan_net *net, int i);
+int gan_net_tensor_is_buffer(const gan_net *net, int i);
+gan_tensor *gan_net_find(gan_net *net, const char *name);
+/* Flat views (llm.c style): n floats each, same order. */
+float *gan_net_weights(gan_net *net);
+float *gan_net_grads(gan_net *net);
+float *gan_net_adam_m(gan_net *net);
+float *gan_net_adam_v(gan_net *net);
+const char *gan_net_name(const gan_net *net);
+
+/* ------------------------------------------------------------------ layers (src/nn) */
+
+typedef struct gan_linear_layer { gan_tensor *weight, *bias; } gan_linear_layer;
+gan_linear_layer gan_linear_layer_init(gan_net *net, const char *prefix, int in, int out, int bias);
+gan_tensor *gan_linear_layer_forward(gan_ctx *ctx, const gan_linear_layer *l, gan_tensor *x);
+
+typedef struct gan_conv_layer {
+    gan_tensor *weight, *bias;
+    int stride, pad, output_padding;
+} gan_conv_layer;
+gan_conv_layer gan_conv2d_layer_init(gan_net *net, const char *prefix, int in, int out, int k, int stride,
+                         int pad, int bias);
+gan_tensor *gan_conv2d_layer_forward(gan_ctx *ctx, const gan_conv_layer *c, gan_tensor *x);
+gan_conv_layer gan_conv_transpose2d_layer_init(gan_net *net, const char *prefix, int in, int out, int k,
+                                   int stride, int pad, int output_padding, int bias);
+gan_tensor *gan_conv_transpose2d_layer_forward(gan_ctx *ctx, const gan_conv_layer *c, gan_tensor *x);
+
+typedef struct gan_bn_layer {
+    gan_tensor *weight, *bias, *running_mean, *running_var, *num_batches_tracked;
+    float momentum, eps;
+} gan_bn_layer;
+gan_bn_layer gan_batch_norm_layer_init(gan_net *net, const char *prefix, int channels);
+gan_tensor *gan_batch_norm_layer_forward(gan_ctx *ctx, const gan_bn_layer *bn, gan_tensor *x);
+
+/* ------------------------------------------------------------------ optimizers (src/optim) */
+
+typedef struct gan_adam {
+    float lr, beta1, beta2, eps, weight_decay; /* weight_decay: decoupled (AdamW) if adamw */
+    int adamw;
+    int64_t t;                                  /* steps taken (bias correction) */
+} gan_adam;
+gan_adam gan_adam_default(float lr);            /* betas 0.9/0.999, eps 1e-8 */
+void gan_adam_step(gan_adam *opt, gan_net *net);
+
+typedef struct gan_sgd { float lr, momentum, weight_decay; int nesterov; } gan_sgd;
+void gan_sgd_step(const gan_sgd *opt, gan_net *net);     /* momentum buffer = net's adam_m */
+
+typedef struct gan_rmsprop { float lr, alpha, eps, momentum; } gan_rmsprop;
+gan_rmsprop gan_rmsprop_default(float lr);      /* alpha 0.99, eps 1e-8, as PyTorch */
+void gan_rmsprop_step(const gan_rmsprop *opt, gan_net *net); /* square avg = adam_v, buf = m */
+
+/* WGAN weight clipping: every parameter to [-c, c]. */
+void gan_net_clip(gan_net *net, float c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GAN_H */

@@ -1,0 +1,143 @@
+/* tape.c — define-by-run autodiff: recording nodes, gan_grad and gan_backward.
+ *
+ * Each op records a node pointing at its inputs; the tape is simply the graph reachable from
+ * the outputs. gan_grad sorts it topologically (iterative DFS, generation marks instead of a
+ * visited set) and walks it backwards calling each node's rule. Rules are written with ops,
+ * so with create_graph the gradient computation itself is recorded and can be differentiated
+ * again (WGAN-GP, R1). */
+#include "internal.h"
+
+gan_node *gan_record(gan_ctx *ctx, gan_tensor *out, const char *op, gan_backward_fn bw,
+                     int n_in, gan_tensor **in) {
+    GAN_ASSERT(n_in <= GAN_NODE_MAX_IN);
+    if (!gan_ctx_grad_enabled(ctx)) return NULL;
+    int any = 0;
+    for (int i = 0; i < n_in; i++) any |= gan_needs_grad(in[i]);
+    if (!any) return NULL;
+    gan_node *n = gan_ctx_alloc(ctx, sizeof *n);
+    memset(n, 0, sizeof *n);
+    n->op = op;
+    n->backward = bw;
+    n->out = out;
+    n->n_in = n_in;
+    for (int i = 0; i < n_in; i++) n->in[i] = in[i];
+    out->node = n;
+    out->requires_grad = 1;
+    return n;
+}
+
+/* Appends the nodes reachable from `root` in topological order (inputs before outputs). */
+static int topo_sort(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_node ***order_out) {
+    uint32_t gen = gan_ctx_next_visit(ctx);
+    /* capacity grows by arena reallocation; graphs are a few thousand nodes */
+    int cap = 1024, n = 0, sp = 0, stack_cap = 1024;
+    gan_node **order = gan_ctx_alloc(ctx, (size_t)cap * sizeof *order);
+    struct frame { gan_tensor *t; int next; } *stack =
+        gan_ctx_alloc(ctx, (size_t)stack_cap * sizeof *stack);
+    for (int o = 0; o < n_out; o++) {
+        if (!outs[o] || outs[o]->visit == gen) continue;
+        outs[o]->visit = gen;
+        stack[sp++] = (struct frame){outs[o], 0};
+        while (sp) {
+            struct frame *f = &stack[sp - 1];
+            gan_node *nd = f->t->node;
+            if (nd && f->next < nd->n_in) {
+                gan_tensor *c = nd->in[f->next++];
+                if (c && c->requires_grad && c->visit != gen) {
+                    c->visit = gen;
+                    if (sp == stack_cap) {
+                        struct frame *ns = gan_ctx_alloc(ctx, (size_t)stack_cap * 2 * sizeof *ns);
+                        memcpy(ns, stack, (size_t)stack_cap * sizeof *ns);
+                        stack = ns;
+                        stack_cap *= 2;
+                    }
+                    stack[sp++] = (struct frame){c, 0};
+                }
+                continue;
+            }
+            if (nd) {
+                if (n == cap) {
+                    gan_node **no = gan_ctx_alloc(ctx, (size_t)cap * 2 * sizeof *no);
+                    memcpy(no, order, (size_t)cap * sizeof *no);
+                    order = no;
+                    cap *= 2;
+                }
+                order[n++] = nd;
+            }
+            sp--;
+        }
+    }
+    *order_out = order;
+    return n;
+}
+
+static void accumulate(gan_ctx *ctx, gan_tensor *t, gan_tensor *g) {
+    GAN_ASSERT_MSG(gan_same_shape(t, g), "backward rule returned a gradient of the wrong shape");
+    t->acc = t->acc ? gan_add(ctx, t->acc, g) : g;
+}
+
+/* Runs the backward pass; leaves the gradient of every reached tensor in ->acc. */
+static void run_backward(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_tensor **gouts,
+                         int create_graph, gan_node ***order_out, int *n_order) {
+    int old = gan_ctx_set_grad(ctx, create_graph);
+    gan_node **order;
+    int n = topo_sort(ctx, n_out, outs, &order);
+    /* clear accumulators of everything reached, including leaves */
+    for (int i = 0; i < n; i++) {
+        order[i]->out->acc = NULL;
+        for (int j = 0; j < order[i]->n_in; j++)
+            if (order[i]->in[j]) order[i]->in[j]->acc = NULL;
+    }
+    for (int o = 0; o < n_out; o++) outs[o]->acc = NULL;
+    for (int o = 0; o < n_out; o++) {
+        if (!outs[o]->requires_grad) continue;
+        gan_tensor *g = gouts && gouts[o] ? gouts[o] : gan_full(ctx, outs[o]->ndim, outs[o]->shape, 1.0f);
+        accumulate(ctx, outs[o], g);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        gan_node *nd = order[i];
+        if (!nd->out->acc) continue;
+        gan_tensor *din[GAN_NODE_MAX_IN] = {0};
+        nd->backward(ctx, nd, nd->out->acc, din);
+        for (int j = 0; j < nd->n_in; j++) {
+            if (!gan_needs_grad(nd->in[j])) continue;
+            GAN_ASSERT_MSG(din[j], nd->op);
+            accumulate(ctx, nd->in[j], din[j]);
+        }
+    }
+    gan_ctx_set_grad(ctx, old);
+    *order_out = order;
+    *n_order = n;
+}
+
+void gan_grad(gan_ctx *ctx, int n_out, gan_tensor **outputs, gan_tensor **grad_outputs,
+              int n_in, gan_tensor **inputs, gan_tensor **grads, int create_graph) {
+    for (int j = 0; j < n_in; j++) inputs[j]->acc = NULL;
+    gan_node **order;
+    int n;
+    run_backward(ctx, n_out, outputs, grad_outputs, create_graph, &order, &n);
+    (void)order;
+    (void)n;
+    /* accumulators were cleared first, so an input the outputs don't depend on has none */
+    for (int j = 0; j < n_in; j++)
+        grads[j] = inputs[j]->acc ? inputs[j]->acc : gan_zeros_like(ctx, inputs[j]);
+}
+
+void gan_backward(gan_ctx *ctx, gan_tensor *loss) {
+    GAN_ASSERT_MSG(loss->numel == 1, "gan_backward needs a scalar loss");
+    if (!loss->requires_grad) return;
+    gan_node **order;
+    int n;
+    run_backward(ctx, 1, &loss, NULL, 0, &order, &n);
+    /* leaves with a grad slot: each appears as some node's input; add once per leaf */
+    uint32_t gen = gan_ctx_next_visit(ctx);
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < order[i]->n_in; k++) {
+            gan_tensor *t = order[i]->in[k];
+            if (!t || !t->grad || !t->acc || t->visit == gen) continue;
+            t->visit = gen;
+            const float *g = t->acc->data;
+            for (int64_t e = 0; e < t->numel; e++) t->grad[e] += g[e];
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* internal.h — what the library's layers share and users don't see. */
+#ifndef GAN_INTERNAL_H
+#define GAN_INTERNAL_H
+
+#include "gan.h"
+#include <string.h>
+
+#define GAN_NODE_MAX_IN 4
+
+/* A backward rule: given the node and d(out), set din[i] for every input that requires a
+ * gradient (leave NULL otherwise). Rules are written with ops (so they record themselves when
+ * grad mode is on, i.e. under create_graph); a rule may call a fused kernel instead only when
+ * !gan_ctx_grad_enabled(ctx). */
+typedef void (*gan_backward_fn)(gan_ctx *ctx, gan_node *n, gan_tensor *dout, gan_tensor **din);
+
+struct gan_node {
+    const char *op;                    /* for debugging and error messages */
+    gan_backward_fn backward;
+    gan_tensor *out;
+    gan_tensor *in[GAN_NODE_MAX_IN];
+    int n_in;
+    int iarg[8];                       /* op parameters (stride, pad, axes, ...) */
+    float farg[4];
+    const void *ptr;                   /* op-owned constant data (e.g. embedding indices) */
+    gan_tensor *saved;                 /* an extra constant tensor (masks, ...) */
+};
+
+/* Records a node for `out` when grad mode is on and any input requires a gradient.
+ * Returns the node (to fill iarg/farg/saved) or NULL when nothing was recorded. */
+gan_node *gan_record(gan_ctx *ctx, gan_tensor *out, const char *op, gan_backward_fn bw,
+                     int n_in, gan_tensor **in);
+uint32_t gan_ctx_next_visit(gan_ctx *ctx);
+
+/* True when a tensor takes part in differentiation. */
+static inline int gan_needs_grad(const gan_tensor *t) { return t && t->requires_grad; }
+
+/* A fresh arena tensor of the same shape as `t` / of a given shape. */
+gan_tensor *gan_tensor_header(gan_ctx *ctx, int ndim, const int *shape, float *data);
+
+/* ---------------------------------------------------------------- CPU backend (src/backend/cpu)
+ * Plain kernels over float arrays; no tensors, no graph. */
+
+/* C (M,N) = alpha * op(A) @ op(B) + beta * C, row-major; lda/ldb/ldc are row strides. */
+void gan_cpu_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Runs a loop body for i in [0, n) split in fixed chunks across OpenMP threads. */
+#define GAN_PARALLEL_MIN 32768   /* below this many elements, one thread is faster */
+
+#endif
