@@ -40,7 +40,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 .PHONY: all test clean
 all: $(BUILD)/libgan.a $(BUILD)/libgan.so $(if $(TOOL_SRC),$(BUILD)/gan) $(TESTS) $(EXAMPLES)
 
-$(BUILD)/%.o: %.c include/gan.h src/internal.h $(wildcard src/*/*.h tests/*.h)
+$(BUILD)/%.o: %.c include/gan.h $(wildcard src/*.h src/*/*.h src/*/*/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
