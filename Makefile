@@ -3,6 +3,9 @@
 #   make test       build and run the test suite; ends with "N passed, N failed"
 #   make SAN=1 test the same under AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
 #   make WERROR=1   warnings are errors (CI)
+#   make deps       install the Debian packages it needs (scripts/install-deps.sh)
+#   make ring       build and run the 8-Gaussians ring example (RING_FLAGS="--steps N ...")
+#   make demo       deps + ring: the one command for a fresh machine
 CC ?= cc
 PKGS := openblas zlib libpng libcjson lapacke
 ARCH ?= -march=native
@@ -17,8 +20,11 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# deps/demo install the libraries themselves, so they (and clean) must get past this check.
 ifeq ($(PKG_LIBS),)
+ifneq ($(or $(filter-out deps demo clean,$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
 $(error missing libraries: run `sudo scripts/install-deps.sh` (needs: $(PKGS); pkg-config says: $(shell pkg-config --print-errors --exists $(PKGS) 2>&1 | head -1)))
+endif
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
@@ -65,3 +71,14 @@ test: all
 
 clean:
 	rm -rf build build-san
+
+.PHONY: deps ring demo
+deps:
+	scripts/install-deps.sh
+
+ring: $(BUILD)/examples/ring8
+	$(BUILD)/examples/ring8 $(RING_FLAGS)
+
+# A fresh make after deps: this make's pkg-config flags were read before the install.
+demo: deps
+	$(MAKE) ring

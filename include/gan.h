@@ -369,6 +369,174 @@ void gan_rmsprop_step(const gan_rmsprop *opt, gan_net *net); /* square avg = ada
 /* WGAN weight clipping: every parameter to [-c, c]. */
 void gan_net_clip(gan_net *net, float c);
 
+/* ---- data and files (src/data, src/io) */
+/*
+ * Loaders and writers for the files gan.c reads and writes. Shared rules:
+ *  - Every call that touches a file returns a gan_status. On failure gan_last_error() holds one
+ *    line that starts with the file's path and says what is wrong, e.g.
+ *    "data/train.gz: bad magic 0x00000801 (IDX labels), expected 0x00000803 (IDX images)".
+ *    Malformed input never crashes or aborts, and a header that lies about sizes cannot make
+ *    a loader allocate much more than the file really holds.
+ *  - Loaders fill a caller-owned struct. On success its arrays are heap memory owned by that
+ *    struct: release them with the matching *_free (safe on a zeroed or already freed struct).
+ *    On failure the struct is left zeroed and there is nothing to free.
+ *  - Writers are atomic: bytes go to "<path>.tmp.<pid>", are flushed and fsync'ed, renamed over
+ *    `path`, then the folder is fsync'ed. A failed write leaves no new file and an existing
+ *    `path` untouched; a killed process leaves at most a stale .tmp file beside a good one.
+ *  - Float images are NCHW in [-1, 1]. They map to bytes as torchvision's
+ *    save_image(x, normalize=True, value_range=(-1, 1)) does, in float32:
+ *    u8 = (uint8)(clamp((clamp(x, -1, 1) + 1) / 2 * 255 + 0.5, 0, 255)); NaN maps to 0.
+ *  - Multi-byte values in files are little-endian (IDX: big-endian, as its format says).
+ */
+
+#define GAN_FILE_MAX_DIMS 8            /* most dimensions a safetensors/.npy tensor may have */
+
+/* Element types of tensors in files. */
+typedef enum gan_dtype {
+    GAN_DTYPE_F32,     /* float32 ("F32", "<f4") */
+    GAN_DTYPE_I64,     /* int64 ("I64", "<i8"): step counters, RNG state */
+    GAN_DTYPE_U8,      /* uint8 ("U8", "|u1"): pixels, labels */
+    GAN_DTYPE_OTHER,   /* a valid type gan.c does not read (F16, BF16, ...): listable only */
+} gan_dtype;
+const char *gan_dtype_name(gan_dtype t);             /* "F32", "I64", "U8", "other" */
+
+/* The pixel mapping above, n values / its inverse as ToTensor + Normalize(0.5, 0.5):
+ * x = (v / 255 - 0.5) / 0.5 in float32. */
+void gan_image_to_u8(const float *x, int64_t n, uint8_t *out);
+void gan_image_from_u8(const uint8_t *v, int64_t n, float *out);
+
+/* -- atomic files (src/io/atomic_file.c): every writer in the project goes through these. */
+typedef struct gan_atomic_file gan_atomic_file;
+/* Creates "<path>.tmp.<pid>". On success *out belongs to the caller until it passes it to
+ * gan_atomic_commit or gan_atomic_abort (exactly one of them). */
+gan_status gan_atomic_open(const char *path, gan_atomic_file **out);
+/* Appends n bytes. Errors are sticky: after a failure further writes do nothing and commit
+ * returns the first error (and removes the temp file). */
+gan_status gan_atomic_write(gan_atomic_file *f, const void *data, size_t n);
+/* fflush + fsync + close + rename over path + fsync of the folder. Frees f whatever happens;
+ * on failure the temp file is removed and path is untouched. */
+gan_status gan_atomic_commit(gan_atomic_file *f);
+/* Removes the temp file and frees f (NULL: no-op). */
+void gan_atomic_abort(gan_atomic_file *f);
+/* open + write + commit of one buffer. */
+gan_status gan_write_file_atomic(const char *path, const void *data, size_t n);
+
+/* -- IDX datasets (src/data/idx.c): MNIST, Fashion-MNIST; gzipped or plain (zlib reads both).
+ * Images: magic 0x00000803, dims N, H, W (big-endian u32), then N*H*W bytes.
+ * Labels: magic 0x00000801, dim N, then N bytes. Limits: 1 <= N <= INT_MAX, 1 <= H, W <= 65535;
+ * the file must hold exactly the declared bytes (truncation and trailing data are errors). */
+
+/* 8-bit images, (N, H, W, C) row-major; IDX gives C = 1, i.e. (N, H, W). */
+typedef struct gan_u8_images {
+    uint8_t *data;     /* n*h*w*c bytes; owned, release with gan_u8_images_free */
+    int n, h, w, c;
+} gan_u8_images;
+/* Class labels. */
+typedef struct gan_u8_labels {
+    uint8_t *data;     /* n class indices; owned, release with gan_u8_labels_free */
+    int n;
+    int num_classes;   /* largest label + 1 */
+} gan_u8_labels;
+void gan_u8_images_free(gan_u8_images *im);          /* frees data, zeroes the struct */
+void gan_u8_labels_free(gan_u8_labels *lb);
+gan_status gan_idx_load_images(const char *path, gan_u8_images *out);
+gan_status gan_idx_load_labels(const char *path, gan_u8_labels *out);
+/* Images plus (when labels_path is not NULL) their labels; GAN_ERR_MISMATCH when the counts
+ * differ. labels_path NULL leaves *labels zeroed. On any failure both are zeroed. */
+gan_status gan_idx_load_dataset(const char *images_path, const char *labels_path,
+                                gan_u8_images *images, gan_u8_labels *labels);
+/* The label file that conventionally sits beside an image file ("x-images-idx3-ubyte.gz" ->
+ * "x-labels-idx1-ubyte.gz"; with or without .gz). Writes its path into buf (n bytes) and
+ * returns 1 when that file exists; returns 0 (buf = "") when there is none. */
+int gan_idx_labels_path(const char *images_path, char *buf, size_t n);
+
+/* -- safetensors (src/io/safetensors.c), the Hugging Face format that PyTorch tools read:
+ * u64 header length, a JSON header {"name": {"dtype": "F32", "shape": [..],
+ * "data_offsets": [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the raw
+ * tensor bytes (offsets are relative to the end of the header). */
+
+/* Writing: collect tensors and metadata, then write the file once, atomically. */
+typedef struct gan_st_writer gan_st_writer;
+gan_st_writer *gan_st_writer_new(void);              /* NULL only when out of memory */
+void gan_st_writer_free(gan_st_writer *w);           /* NULL: no-op */
+/* Adds a tensor (dtype F32, I64 or U8; ndim 0..GAN_FILE_MAX_DIMS; 0-d = a scalar). The name
+ * is copied; `data` is borrowed: it must stay valid and unchanged until gan_st_write returns.
+ * GAN_ERR_ARG for an empty, duplicate, non-UTF-8 or "__metadata__" name or a bad shape.
+ * Errors are sticky: a writer that refused a tensor also fails gan_st_write. */
+gan_status gan_st_add(gan_st_writer *w, const char *name, gan_dtype dtype, int ndim,
+                      const int *shape, const void *data);
+gan_status gan_st_add_f32(gan_st_writer *w, const char *name, int ndim, const int *shape,
+                          const float *data);
+gan_status gan_st_add_tensor(gan_st_writer *w, const gan_tensor *t);  /* t->name, F32 */
+/* String metadata (key and value copied, UTF-8); setting a key again replaces its value. */
+gan_status gan_st_set_meta(gan_st_writer *w, const char *key, const char *value);
+/* Writes every tensor (ordered by element size, then as added, so all data is aligned) and
+ * the metadata. The writer stays usable (write again, or free it). */
+gan_status gan_st_write(gan_st_writer *w, const char *path);
+
+/* Reading: open validates the whole header (length vs file size, JSON, dtypes, shapes,
+ * offsets inside the data section and equal to dtype size x shape, no overlaps, no gaps);
+ * tensor bytes are read on demand. A gan_st_file is not thread-safe. */
+typedef struct gan_st_file gan_st_file;
+typedef struct gan_st_info {
+    const char *name;        /* owned by the file */
+    const char *dtype_name;  /* as written: "F32", "BF16", ...; owned by the file */
+    gan_dtype dtype;
+    int ndim;
+    int shape[GAN_FILE_MAX_DIMS];
+    int64_t numel;
+    uint64_t offset, nbytes; /* within the data section */
+} gan_st_info;
+/* On success *out belongs to the caller: close it with gan_st_close. */
+gan_status gan_st_open(const char *path, gan_st_file **out);
+void gan_st_close(gan_st_file *f);                   /* NULL: no-op */
+int gan_st_count(const gan_st_file *f);              /* tensors, in file (offset) order */
+const gan_st_info *gan_st_tensor_info(const gan_st_file *f, int i);   /* owned by f */
+const gan_st_info *gan_st_find(const gan_st_file *f, const char *name); /* NULL if absent */
+int gan_st_meta_count(const gan_st_file *f);
+const char *gan_st_meta_key(const gan_st_file *f, int i);             /* owned by f */
+const char *gan_st_meta_value(const gan_st_file *f, int i);           /* owned by f */
+const char *gan_st_meta(const gan_st_file *f, const char *key);       /* NULL if absent */
+/* Copies tensor `name` into dst, which holds numel elements of the expected dtype and shape.
+ * GAN_ERR_MISMATCH (the message names the file, the tensor and both shapes or dtypes) when
+ * it is absent or has another dtype or shape; GAN_ERR_IO when reading fails. */
+gan_status gan_st_read(gan_st_file *f, const char *name, gan_dtype dtype, int ndim,
+                       const int *shape, void *dst);
+gan_status gan_st_read_f32(gan_st_file *f, const char *name, int ndim, const int *shape,
+                           float *dst);
+gan_status gan_st_read_tensor(gan_st_file *f, gan_tensor *t);   /* by t->name into t->data */
+
+/* -- PNG (src/io/png_grid.c), written with libpng, atomically. */
+/* n images (NCHW floats in [-1, 1], c = 1 or 3) tiled as torchvision's
+ * save_image(x, nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1)):
+ * min(n, nrow) columns, ceil(n / nrow) rows, `padding` black pixels between and around the
+ * tiles (torchvision also pads a single image; so do we). c = 1 gives a gray PNG (torchvision
+ * writes the same values as RGB). */
+gan_status gan_png_write_grid(const char *path, const float *images, int n, int c, int h,
+                              int w, int nrow, int padding);
+/* One image (C,H,W) in [-1, 1], no padding. */
+gan_status gan_png_write_image(const char *path, const float *image, int c, int h, int w);
+/* One 8-bit image, (H, W, C) interleaved: c = 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
+gan_status gan_png_write_u8(const char *path, const uint8_t *pixels, int h, int w, int c);
+
+/* -- .npy (src/io/npy.c): NumPy format 1.0 (header padded to 64 bytes), C order. */
+gan_status gan_npy_write_u8(const char *path, const uint8_t *data, int ndim, const int *shape);
+gan_status gan_npy_write_f32(const char *path, const float *data, int ndim, const int *shape);
+/* n float images (NCHW, [-1, 1]) as uint8 (N, H, W) when c = 1, (N, H, W, C) otherwise. */
+gan_status gan_npy_write_images(const char *path, const float *images, int n, int c, int h,
+                                int w);
+typedef struct gan_npy_array {
+    void *data;              /* numel elements, C order; owned, release with gan_npy_free */
+    gan_dtype dtype;         /* GAN_DTYPE_U8 or GAN_DTYPE_F32 */
+    int ndim;
+    int shape[GAN_FILE_MAX_DIMS];
+    int64_t numel;
+} gan_npy_array;
+/* Reads format 1.x/2.x/3.x files holding uint8 ("|u1") or little-endian float32 ("<f4") in
+ * C order; anything else is GAN_ERR_FORMAT with a message saying which. */
+gan_status gan_npy_read(const char *path, gan_npy_array *out);
+void gan_npy_free(gan_npy_array *a);
+
 #ifdef __cplusplus
 }
 #endif
