@@ -7,7 +7,7 @@
 #   make ring       build and run the 8-Gaussians ring example (RING_FLAGS="--steps N ...")
 #   make demo       deps + ring: the one command for a fresh machine
 CC ?= cc
-PKGS := openblas zlib libpng libcjson lapacke
+PKGS := openblas zlib libpng libcjson lapacke libjpeg
 ARCH ?= -march=native
 
 ifeq ($(SAN),1)
@@ -46,7 +46,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 .PHONY: all test clean
 all: $(BUILD)/libgan.a $(BUILD)/libgan.so $(if $(TOOL_SRC),$(BUILD)/gan) $(TESTS) $(EXAMPLES)
 
-$(BUILD)/%.o: %.c include/gan.h $(wildcard src/*.h src/*/*.h src/*/*/*.h tests/*.h)
+$(BUILD)/%.o: %.c include/gan.h $(wildcard src/*.h src/*/*.h src/*/*/*.h tests/*.h tools/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

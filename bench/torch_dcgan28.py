@@ -39,6 +39,11 @@ import sys
 import time
 import zlib
 
+# libgomp's default spin-waiting makes PyTorch 3-4x slower when the machine is
+# oversubscribed (other builds/tests running on the same 2 cores); passive
+# waiting costs nothing when the machine is idle. Must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -224,12 +229,48 @@ def parse_args(argv=None):
     p.add_argument("--sample-seed", type=int, default=2,
                    help="seed of the sampling noise (default 2)")
     p.add_argument("--log-every", type=int, default=100, help="progress interval (default 100)")
-    p.add_argument("--out", required=True, help="output directory")
-    return p.parse_args(argv)
+    p.add_argument("--native-convT", action="store_true",
+                   help="use PyTorch's own (very slow on this build) ConvTranspose2d backward")
+    p.add_argument("--check-convT", action="store_true",
+                   help="compare the fast ConvTranspose2d gradients with PyTorch's and exit")
+    p.add_argument("--out", help="output directory (required unless --check-convT)")
+    args = p.parse_args(argv)
+    if args.out is None and not args.check_convT:
+        p.error("--out is required")
+    return args
+
+
+def check_convT():
+    """Gradients of FastConvTranspose2d vs nn.ConvTranspose2d on random data."""
+    torch.manual_seed(0)
+    worst = 0.0
+    for cin, cout, hw in ((128, 64, 7), (64, 1, 14)):
+        ref = nn.ConvTranspose2d(cin, cout, 4, 2, 1).double()
+        fast = FastConvTranspose2d(cin, cout, 4, 2, 1).double()
+        fast.load_state_dict(ref.state_dict())
+        x = torch.randn(8, cin, hw, hw, dtype=torch.float64)
+        gy = torch.randn(8, cout, 2 * hw, 2 * hw, dtype=torch.float64)
+        outs = []
+        for m in (ref, fast):
+            xi = x.clone().requires_grad_(True)
+            y = m(xi)
+            y.backward(gy)
+            outs.append((y.detach(), xi.grad, m.weight.grad, m.bias.grad))
+        for name, a, b in zip(("y", "dx", "dW", "db"), *outs):
+            err = ((a - b).abs().max() / a.abs().max()).item()
+            worst = max(worst, err)
+            print(f"convT {cin}->{cout} {name}: max rel err {err:.2e}")
+    print("OK" if worst < 1e-10 else "MISMATCH")
+    return worst < 1e-10
 
 
 def main(argv=None):
+    global ConvT
     args = parse_args(argv)
+    if args.check_convT:
+        sys.exit(0 if check_convT() else 1)
+    if args.native_convT:
+        ConvT = nn.ConvTranspose2d
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -257,6 +298,8 @@ def main(argv=None):
 
     history = []
     perm, pos, epoch = None, batches_per_epoch, -1
+    load_start = os.getloadavg()
+    cpu_start = time.process_time()
     t_start = time.perf_counter()
     t_last, step_last = t_start, 0
     loss_d = loss_g = d_x = d_gz1 = d_gz2 = float("nan")
@@ -305,6 +348,7 @@ def main(argv=None):
                   f"loss_g {loss_g:.4f}  D(x) {d_x:.3f}  D(G(z)) {d_gz1:.3f}/{d_gz2:.3f}  "
                   f"{ips:.2f} it/s", flush=True)
     train_s = time.perf_counter() - t_start
+    train_cpu_s = time.process_time() - cpu_start
 
     # ---- samples from G in eval mode (BatchNorm running statistics) ----
     G.eval()
@@ -324,9 +368,13 @@ def main(argv=None):
 
     log = dict(
         script="bench/torch_dcgan28.py", argv=sys.argv[1:], torch=torch.__version__,
-        threads=torch.get_num_threads(), steps=args.steps, seed=args.seed, batch=args.batch,
-        lr=args.lr, beta1=args.beta1, epochs_started=epoch + 1,
-        train_wall_s=train_s, it_s=args.steps / train_s,
+        threads=torch.get_num_threads(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), steps=args.steps, seed=args.seed, batch=args.batch,
+        lr=args.lr, beta1=args.beta1, native_convT=args.native_convT,
+        epochs_started=epoch + 1,
+        train_wall_s=train_s, it_s=args.steps / train_s, train_cpu_s=train_cpu_s,
+        # The machine may be shared: the 1/5/15-min load averages at the start
+        # and end tell whether wall time (it/s) was inflated by other work.
+        loadavg_start=load_start, loadavg_end=os.getloadavg(),
         sample_wall_s=sample_s, n_samples=int(samples.shape[0]), sample_seed=args.sample_seed,
         final=dict(loss_d=loss_d, loss_g=loss_g, d_x=d_x, d_gz1=d_gz1, d_gz2=d_gz2),
         history=history,

@@ -510,8 +510,8 @@ gan_status gan_st_read_tensor(gan_st_file *f, gan_tensor *t);   /* by t->name in
 /* n images (NCHW floats in [-1, 1], c = 1 or 3) tiled as torchvision's
  * save_image(x, nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1)):
  * min(n, nrow) columns, ceil(n / nrow) rows, `padding` black pixels between and around the
- * tiles (torchvision also pads a single image; so do we). c = 1 gives a gray PNG (torchvision
- * writes the same values as RGB). */
+ * tiles. Two differences: n = 1 is padded too (make_grid returns a lone image bare), and
+ * c = 1 gives a gray PNG (torchvision writes the same values as RGB). */
 gan_status gan_png_write_grid(const char *path, const float *images, int n, int c, int h,
                               int w, int nrow, int padding);
 /* One image (C,H,W) in [-1, 1], no padding. */
@@ -536,6 +536,106 @@ typedef struct gan_npy_array {
  * C order; anything else is GAN_ERR_FORMAT with a message saying which. */
 gan_status gan_npy_read(const char *path, gan_npy_array *out);
 void gan_npy_free(gan_npy_array *a);
+
+/* -- mini-batches (src/data/batcher.c) */
+
+typedef struct gan_batcher gan_batcher;
+/* images: n samples of c*h*w bytes, borrowed (must outlive the batcher). */
+gan_batcher *gan_batcher_new(const uint8_t *images, int n, int c, int h, int w, uint64_t seed);
+void gan_batcher_free(gan_batcher *b);
+/* The dataset index of sample j of the batch for `step`. */
+int gan_batcher_index(gan_batcher *b, int64_t step, int batch, int j);
+/* The batch for `step` as (batch, c, h, w) floats in [-1, 1] (x / 255 * 2 - 1). */
+gan_tensor *gan_batcher_get(gan_batcher *b, gan_ctx *ctx, int64_t step, int batch);
+
+
+/* ---- GAN recipes (src/gan) */
+
+/* -- the model zoo (src/gan/models.c) */
+
+typedef enum gan_model_kind {
+    GAN_MODEL_MLP,     /* G nz-256-512-1024-C*H*W, D C*H*W-512-256-1, LeakyReLU 0.2, tanh */
+    GAN_MODEL_DCGAN28, /* the 28x28 DCGAN: linear->128x7x7, two conv-transposes; conv D */
+    GAN_MODEL_DCGAN,   /* pytorch/examples' DCGAN for 32/64/128 pixels, --ngf/--ndf */
+} gan_model_kind;
+
+typedef struct gan_model_config {
+    gan_model_kind kind;
+    int nz;           /* noise dimension (100) */
+    int channels;     /* image channels */
+    int size;         /* image height = width */
+    int ngf, ndf;     /* DCGAN widths (64) */
+} gan_model_config;
+
+typedef struct gan_model gan_model;
+
+/* Checks the configuration (GAN_ERR_ARG with a message naming the bad value), builds G and D
+ * and initialises them from `seed` (DCGAN init: conv and BN weights N(0,0.02)/N(1,0.02)). */
+gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model **out);
+void gan_model_free(gan_model *m);
+const char *gan_model_kind_name(gan_model_kind k);
+gan_status gan_model_kind_parse(const char *s, gan_model_kind *out);
+const gan_model_config *gan_model_cfg(const gan_model *m);
+gan_net *gan_model_G(gan_model *m);
+gan_net *gan_model_D(gan_model *m);
+/* z (N, nz) -> images (N, C, size, size) in [-1, 1] */
+gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z);
+/* images (N, C, size, size) -> logits (N, 1) */
+gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x);
+
+/* -- the alternating trainer (src/gan/trainer.c) */
+
+typedef struct gan_train_opts {
+    int batch;            /* 64 */
+    int n_critic;         /* D steps per G step (1) */
+    float lr_g, lr_d;     /* 2e-4 */
+    float beta1, beta2;   /* 0.5, 0.999 (DCGAN) */
+    uint64_t seed;        /* noise and data order */
+} gan_train_opts;
+
+gan_train_opts gan_train_opts_default(void);
+
+typedef struct gan_trainer {
+    gan_model *model;     /* borrowed */
+    gan_train_opts opts;
+    gan_adam opt_g, opt_d;
+    int64_t step;         /* D steps done; the noise of step k is stream 2k+1 of opts.seed */
+} gan_trainer;
+
+typedef struct gan_step_stats {
+    float loss_d, loss_g;     /* loss_g is NaN on steps without a G update */
+    float d_real, d_fake;     /* mean sigmoid(D(x)) and mean sigmoid(D(G(z))) before the D step */
+} gan_step_stats;
+
+void gan_trainer_init(gan_trainer *t, gan_model *m, const gan_train_opts *o);
+/* One D step on `real` (B,C,H,W) and, every n_critic steps, one G step; as pytorch/examples'
+ * DCGAN: fake = G(z) once, D sees real (label 1) and fake.detach() (label 0), then G is
+ * trained through the updated, frozen D on the same fake (label 1). Resets nothing: the caller
+ * owns the arena and resets it after the step. */
+void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_stats *st);
+
+/* -- checkpoints (src/gan/checkpoint.c) */
+
+/* Writes, atomically, everything needed to continue bit-identically:
+ *   "G.<name>", "D.<name>"                 weights and buffers (BN running stats), F32
+ *   "optim.G.exp_avg.<name>", "optim.G.exp_avg_sq.<name>" (and D)   Adam moments
+ *   __metadata__: format, model config (gan.model, gan.nz, ...), gan.step, gan.seed,
+ *   gan.adam_t_g/d, and `config_json` (the run's config.json) under gan.config.
+ * t may be NULL for a weights-only file (no optimizer state, step 0). */
+gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer *t,
+                               const char *config_json);
+
+/* Rebuilds the model described by the file's metadata and loads its weights and buffers.
+ * GAN_ERR_FORMAT/GAN_ERR_MISMATCH with the file name when it is not a gan.c checkpoint or a
+ * tensor is missing or shaped differently. On success *out is the caller's (gan_model_free). */
+gan_status gan_checkpoint_load_model(const char *path, gan_model **out);
+
+/* Loads weights, buffers, Adam moments and step counters into an existing model + trainer
+ * (whose configuration must match the file's). */
+gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer *t);
+
+/* Reads one metadata value into buf ("" when absent). */
+gan_status gan_checkpoint_meta(const char *path, const char *key, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -239,6 +239,43 @@ static void test_malformed(void) {
     th_check(im.data == NULL, "nothing returned on failure", "%s", "");
 }
 
+/* Damaged copies of a small IDX file, plain and gzipped: load or fail naming the file. */
+static void test_fuzz(void) {
+    static uint8_t orig[16 + 120], b[16 + 120];
+    size_t n = make_images(orig, 0x00000803, 2, 6, 10, 120);
+    const char *p = path_in_dir("fuzz-images"), *pz = path_in_dir("fuzz-images.gz");
+    uint64_t rng = 0xD1B54A32D192ED03ull;
+    int loaded = 0, refused = 0, bad = 0;
+    for (int it = 0; it < 2000; it++) {
+        memcpy(b, orig, n);
+        size_t len = n;
+        for (int e = 0; e < 1 + it % 3; e++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(rng >> 33) % (it % 2 ? len : 16);   /* half hit the header */
+            switch ((rng >> 20) % 3) {
+            case 0: b[at] ^= (uint8_t)(1u << ((rng >> 8) % 8)); break;
+            case 1: b[at] = (uint8_t)(rng >> 40); break;
+            case 2: len = at + 1; break;
+            }
+        }
+        const char *q = it % 4 < 2 ? p : pz;
+        if (q == p) write_raw(q, b, len);
+        else write_gz(q, b, len);
+        gan_u8_images im;
+        gan_status s = gan_idx_load_images(q, &im);
+        if (s == GAN_OK) {
+            loaded++;
+            bad += (int64_t)im.n * im.h * im.w + 16 != (int64_t)len;
+        } else {
+            refused++;
+            bad += strstr(gan_last_error(), q) == NULL || im.data != NULL;
+        }
+        gan_u8_images_free(&im);
+    }
+    th_check(bad == 0, "fuzz: 2000 damaged IDX files", "%d loaded, %d refused, %d bad", loaded,
+             refused, bad);
+}
+
 static void test_fashion_mnist(void) {
     const char *root = "/usr/share/datasets/fashion-mnist";
     struct stat st;
@@ -297,6 +334,7 @@ int main(void) {
     }
     test_round_trip();
     test_malformed();
+    test_fuzz();
     test_fashion_mnist();
     remove_dir();
     return th_done("test_idx");

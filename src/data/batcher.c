@@ -3,7 +3,6 @@
  * Sample j of batch k is global draw g = k*B + j: epoch g / N, position g % N of that epoch's
  * permutation (Fisher-Yates keyed by (seed, epoch)). The batch for step k is a pure function
  * of (seed, k), so resuming at step k needs no state beyond the step counter. */
-#include "batcher.h"
 #include "internal.h"
 
 struct gan_batcher {
@@ -57,10 +56,8 @@ int gan_batcher_index(gan_batcher *b, int64_t step, int batch, int j) {
 gan_tensor *gan_batcher_get(gan_batcher *b, gan_ctx *ctx, int64_t step, int batch) {
     int64_t per = (int64_t)b->c * b->h * b->w;
     gan_tensor *x = gan_empty(ctx, GAN_SHAPE(batch, b->c, b->h, b->w));
-    for (int j = 0; j < batch; j++) {
-        const uint8_t *src = b->images + per * gan_batcher_index(b, step, batch, j);
-        float *dst = x->data + per * j;
-        for (int64_t e = 0; e < per; e++) dst[e] = (float)src[e] / 255.0f * 2.0f - 1.0f;
-    }
+    for (int j = 0; j < batch; j++)
+        gan_image_from_u8(b->images + per * gan_batcher_index(b, step, batch, j), per,
+                          x->data + per * j);
     return x;
 }

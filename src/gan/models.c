@@ -1,7 +1,6 @@
 /* models.c — the model zoo: MLP GAN, the 28x28 DCGAN and pytorch/examples' DCGAN.
  * Parameter names follow the equivalent PyTorch nn.Sequential ("main.<index>.weight") so a
  * checkpoint loads into the PyTorch twin by name (tools/interop). */
-#include "models.h"
 #include "internal.h"
 #include <stdio.h>
 #include <string.h>

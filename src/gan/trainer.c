@@ -1,5 +1,4 @@
 /* trainer.c — one alternating D/G step. */
-#include "trainer.h"
 #include "internal.h"
 #include <math.h>
 

@@ -255,12 +255,14 @@ gan_status gan_npy_read(const char *path, gan_npy_array *out) {
     if (s == GAN_OK && fortran && ndim > 1)
         s = gan_fail(GAN_ERR_FORMAT, "%s: .npy array in Fortran order not supported", path);
     int64_t numel = s == GAN_OK ? gan_io_numel(ndim, shape) : 0;
-    if (s == GAN_OK && (numel < 0 || (uint64_t)numel > (fsize - pre_len - hlen) / (uint64_t)size)) {
+    if (s == GAN_OK && numel < 0)
+        s = gan_fail(GAN_ERR_FORMAT, "%s: .npy shape overflows", path);
+    if (s == GAN_OK && (uint64_t)numel > (fsize - pre_len - hlen) / (uint64_t)size) {
         char shs[160];
         gan_io_shape_str(ndim, shape, shs, sizeof shs);
         s = gan_fail(GAN_ERR_FORMAT, "%s: truncated: shape %s of %s needs %llu data bytes, the "
                      "file has %llu", path, shs, descr,
-                     numel < 0 ? 0ull : (unsigned long long)numel * (unsigned long long)size,
+                     (unsigned long long)numel * (unsigned long long)size,
                      (unsigned long long)(fsize - pre_len - hlen));
     }
     void *data = NULL;

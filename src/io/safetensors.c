@@ -97,7 +97,7 @@ gan_status gan_st_add(gan_st_writer *w, const char *name, gan_dtype dtype, int n
     if (strcmp(name, "__metadata__") == 0)
         return st_refuse(w, GAN_ERR_ARG, "'%s' is reserved, not a tensor name", name);
     if (!gan_io_utf8_valid(name))
-        return st_refuse(w, GAN_ERR_ARG, "tensor name '%s' is not valid UTF-8", name);
+        return st_refuse(w, GAN_ERR_ARG, "%s", "a tensor name is not valid UTF-8");
     if (gan_dtype_size(dtype) == 0)
         return st_refuse(w, GAN_ERR_ARG, "tensor '%s': only F32, I64 and U8 can be written", name);
     if (ndim < 0 || ndim > GAN_FILE_MAX_DIMS || (ndim && !shape))
@@ -136,7 +136,7 @@ gan_status gan_st_add_tensor(gan_st_writer *w, const gan_tensor *t) {
 gan_status gan_st_set_meta(gan_st_writer *w, const char *key, const char *value) {
     if (!key || !value) return st_refuse(w, GAN_ERR_ARG, "%s", "NULL metadata key or value");
     if (!gan_io_utf8_valid(key) || !gan_io_utf8_valid(value))
-        return st_refuse(w, GAN_ERR_ARG, "metadata '%s' is not valid UTF-8", key);
+        return st_refuse(w, GAN_ERR_ARG, "%s", "a metadata key or value is not valid UTF-8");
     char *v = strdup(value);
     if (!v) return st_refuse(w, GAN_ERR_NOMEM, "out of memory setting metadata '%s'", key);
     for (int i = 0; i < w->nmeta; i++)

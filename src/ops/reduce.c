@@ -1,15 +1,28 @@
 /* reduce.c — sum / mean / max over a set of axes.
- * Each output element is summed by one thread in a fixed order (double accumulator), so
- * results are the same bits for any thread count. */
+ *
+ * The input's dims are first coalesced: size-1 dims dropped, neighbours that are both kept or
+ * both reduced merged. What is left alternates kept/reduced blocks, and one of two kernels
+ * runs, both walking the other dims with an odometer (increments, no divisions per element):
+ *  - the last block reduced ([K,R], [R,K,R], ...): each output sums contiguous runs;
+ *  - the last block kept ([R,K], [K,R,K], ...): a tile of contiguous outputs accumulates
+ *    whole rows (vectorisable, no strided reads).
+ * Each output element is reduced by one thread in a fixed order (double accumulators for
+ * sums), so results are the same bits for any thread count. */
 #include "internal.h"
 #include <float.h>
 
+/* coalesced view: dims in input order; stride in elements */
+typedef struct {
+    int n;
+    int64_t size[GAN_MAX_DIMS], stride[GAN_MAX_DIMS];
+    int red[GAN_MAX_DIMS];
+} cdims;
+
 typedef struct {
     int nd_out, out_shape[GAN_MAX_DIMS];   /* keepdim shape */
+    int kept_dims[GAN_MAX_DIMS], n_kept_dims;  /* original dims kept, in order */
     int64_t n_out, n_red;
-    int kept[GAN_MAX_DIMS], n_kept;         /* dims kept, in order */
-    int red[GAN_MAX_DIMS], n_red_dims;      /* dims reduced, in order */
-    int64_t stride[GAN_MAX_DIMS];
+    cdims c;
 } plan;
 
 static plan make_plan(const gan_tensor *a, unsigned axes) {
@@ -17,81 +30,167 @@ static plan make_plan(const gan_tensor *a, unsigned axes) {
     p.nd_out = a->ndim;
     p.n_out = 1;
     p.n_red = 1;
-    int64_t s = 1;
-    for (int i = a->ndim - 1; i >= 0; i--) { p.stride[i] = s; s *= a->shape[i]; }
     for (int i = 0; i < a->ndim; i++) {
-        if (axes & (1u << i)) {
-            p.out_shape[i] = 1;
-            p.red[p.n_red_dims++] = i;
-            p.n_red *= a->shape[i];
+        int r = (axes >> i) & 1u;
+        p.out_shape[i] = r ? 1 : a->shape[i];
+        if (!r) p.kept_dims[p.n_kept_dims++] = i;
+        if (r) p.n_red *= a->shape[i];
+        else p.n_out *= a->shape[i];
+        if (a->shape[i] == 1) continue;
+        if (p.c.n && p.c.red[p.c.n - 1] == r) {
+            p.c.size[p.c.n - 1] *= a->shape[i];
         } else {
-            p.out_shape[i] = a->shape[i];
-            p.kept[p.n_kept++] = i;
-            p.n_out *= a->shape[i];
+            p.c.size[p.c.n] = a->shape[i];
+            p.c.red[p.c.n++] = r;
         }
     }
+    int64_t s = 1;
+    for (int i = p.c.n - 1; i >= 0; i--) { p.c.stride[i] = s; s *= p.c.size[i]; }
     return p;
 }
 
-/* base offset in `a` of output element o */
-static int64_t out_base(const plan *p, const gan_tensor *a, int64_t o) {
+/* the dims of `c` with red == want, excluding dim `skip` */
+static cdims select_dims(const cdims *c, int want, int skip) {
+    cdims d = {0};
+    for (int i = 0; i < c->n; i++)
+        if (c->red[i] == want && i != skip) {
+            d.size[d.n] = c->size[i];
+            d.stride[d.n] = c->stride[i];
+            d.n++;
+        }
+    return d;
+}
+
+static int64_t dims_count(const cdims *d) {
+    int64_t n = 1;
+    for (int i = 0; i < d->n; i++) n *= d->size[i];
+    return n;
+}
+
+/* Offset of linear index i over dims d (row-major); also fills the odometer digits. */
+static int64_t odo_start(const cdims *d, int64_t i, int64_t idx[GAN_MAX_DIMS]) {
     int64_t off = 0;
-    for (int k = p->n_kept - 1; k >= 0; k--) {
-        int d = p->kept[k];
-        off += (o % a->shape[d]) * p->stride[d];
-        o /= a->shape[d];
+    for (int k = d->n - 1; k >= 0; k--) {
+        idx[k] = i % d->size[k];
+        off += idx[k] * d->stride[k];
+        i /= d->size[k];
     }
     return off;
 }
 
-/* offset of reduced element r relative to the base */
-static inline int64_t red_off(const plan *p, const gan_tensor *a, int64_t r) {
-    int64_t off = 0;
-    for (int k = p->n_red_dims - 1; k >= 0; k--) {
-        int d = p->red[k];
-        off += (r % a->shape[d]) * p->stride[d];
-        r /= a->shape[d];
+/* Advances the odometer by one; returns the new offset. */
+static inline int64_t odo_next(const cdims *d, int64_t idx[GAN_MAX_DIMS], int64_t off) {
+    for (int k = d->n - 1; k >= 0; k--) {
+        off += d->stride[k];
+        if (++idx[k] < d->size[k]) return off;
+        off -= d->stride[k] * d->size[k];
+        idx[k] = 0;
     }
     return off;
 }
 
-/* Reduced dims that form one contiguous trailing block can be read as a flat run. */
-static int64_t contiguous_run(const plan *p, const gan_tensor *a) {
-    if (!p->n_red_dims) return 1;
-    int last = p->red[p->n_red_dims - 1];
-    if (last != a->ndim - 1) return 0;
-    for (int k = 0; k < p->n_red_dims; k++)
-        if (p->red[k] != a->ndim - p->n_red_dims + k) return 0;
-    return p->n_red;
+/* Sum of a contiguous run: eight double lanes (independent chains, so it pipelines and
+ * vectorises), combined in a fixed tree. */
+static inline double sum_run(const float *p, int64_t n) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += (double)p[i + j];
+    double s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += (double)p[i];
+    return s;
+}
+
+static inline float max_run(const float *p, int64_t n, float m) {
+    for (int64_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
+    return m;
+}
+
+#define OUT_BLOCK 32   /* outputs per work item when the last block is reduced */
+#define TILE 256       /* outputs per work item when the last block is kept */
+
+// a (.., K.., R) coalesced, last block reduced with run L -> out (n_out)
+static void reduce_runs(const float *a, const plan *p, float *out, int is_max) {
+    const cdims *c = &p->c;
+    int64_t L = c->size[c->n - 1];
+    cdims kd = select_dims(c, 0, -1), rd = select_dims(c, 1, c->n - 1);
+    int64_t n_out = p->n_out, n_outer = dims_count(&rd);
+    int64_t n_items = (n_out + OUT_BLOCK - 1) / OUT_BLOCK;
+#pragma omp parallel for schedule(static) if (p->n_out * p->n_red > GAN_PARALLEL_MIN && n_items > 1)
+    for (int64_t it = 0; it < n_items; it++) {
+        int64_t o0 = it * OUT_BLOCK, nb = n_out - o0 < OUT_BLOCK ? n_out - o0 : OUT_BLOCK;
+        int64_t base[OUT_BLOCK], kidx[GAN_MAX_DIMS], ridx[GAN_MAX_DIMS];
+        double acc[OUT_BLOCK];
+        float mx[OUT_BLOCK];
+        base[0] = odo_start(&kd, o0, kidx);
+        for (int64_t b = 1; b < nb; b++) base[b] = odo_next(&kd, kidx, base[b - 1]);
+        for (int64_t b = 0; b < nb; b++) { acc[b] = 0; mx[b] = -FLT_MAX; }
+        int64_t roff = odo_start(&rd, 0, ridx);
+        /* blocks of outputs walk the outer reduced dims together: neighbouring runs are
+         * neighbours in memory, and each output still sums in the odometer's order */
+        for (int64_t r = 0; r < n_outer; r++) {
+            if (is_max)
+                for (int64_t b = 0; b < nb; b++) mx[b] = max_run(a + base[b] + roff, L, mx[b]);
+            else
+                for (int64_t b = 0; b < nb; b++) acc[b] += sum_run(a + base[b] + roff, L);
+            roff = odo_next(&rd, ridx, roff);
+        }
+        for (int64_t b = 0; b < nb; b++) out[o0 + b] = is_max ? mx[b] : (float)acc[b];
+    }
+}
+
+// a (.., R.., K) coalesced, last block kept with length L -> out (n_out), L outputs per row
+static void reduce_rows(const float *a, const plan *p, float *out, int is_max) {
+    const cdims *c = &p->c;
+    int64_t L = c->size[c->n - 1];
+    cdims kd = select_dims(c, 0, c->n - 1), rd = select_dims(c, 1, -1);
+    int64_t n_rows = dims_count(&rd), n_tiles = (L + TILE - 1) / TILE;
+    int64_t n_items = dims_count(&kd) * n_tiles;
+#pragma omp parallel for schedule(static) if (p->n_out * p->n_red > GAN_PARALLEL_MIN && n_items > 1)
+    for (int64_t it = 0; it < n_items; it++) {
+        int64_t kp = it / n_tiles, t0 = (it % n_tiles) * TILE;
+        int64_t nt = L - t0 < TILE ? L - t0 : TILE;
+        int64_t kidx[GAN_MAX_DIMS], ridx[GAN_MAX_DIMS];
+        const float *src = a + odo_start(&kd, kp, kidx) + t0;
+        float *dst = out + kp * L + t0;
+        int64_t roff = odo_start(&rd, 0, ridx);
+        if (is_max) {
+            float mx[TILE];
+            for (int64_t j = 0; j < nt; j++) mx[j] = -FLT_MAX;
+            for (int64_t r = 0; r < n_rows; r++) {
+                const float *row = src + roff;
+#pragma omp simd
+                for (int64_t j = 0; j < nt; j++) mx[j] = row[j] > mx[j] ? row[j] : mx[j];
+                roff = odo_next(&rd, ridx, roff);
+            }
+            for (int64_t j = 0; j < nt; j++) dst[j] = mx[j];
+        } else {
+            double acc[TILE];
+            for (int64_t j = 0; j < nt; j++) acc[j] = 0;
+            for (int64_t r = 0; r < n_rows; r++) {
+                const float *row = src + roff;
+#pragma omp simd
+                for (int64_t j = 0; j < nt; j++) acc[j] += (double)row[j];
+                roff = odo_next(&rd, ridx, roff);
+            }
+            for (int64_t j = 0; j < nt; j++) dst[j] = (float)acc[j];
+        }
+    }
 }
 
 static void reduce_kernel(const gan_tensor *a, const plan *p, float *out, int is_max) {
-    int64_t run = contiguous_run(p, a);
-#pragma omp parallel for schedule(static) if (a->numel > GAN_PARALLEL_MIN && p->n_out > 1)
-    for (int64_t o = 0; o < p->n_out; o++) {
-        const float *base = a->data + out_base(p, a, o);
-        if (is_max) {
-            float m = -FLT_MAX;
-            for (int64_t r = 0; r < p->n_red; r++) {
-                float v = run ? base[r] : base[red_off(p, a, r)];
-                m = v > m ? v : m;
-            }
-            out[o] = m;
-        } else {
-            double s = 0;
-            if (run)
-                for (int64_t r = 0; r < p->n_red; r++) s += base[r];
-            else
-                for (int64_t r = 0; r < p->n_red; r++) s += base[red_off(p, a, r)];
-            out[o] = (float)s;
-        }
+    if (p->n_red == 1) {   /* nothing reduced: sum or max of one value is the value */
+        memcpy(out, a->data, sizeof(float) * (size_t)p->n_out);
+        return;
     }
+    if (p->c.red[p->c.n - 1]) reduce_runs(a->data, p, out, is_max);
+    else reduce_rows(a->data, p, out, is_max);
 }
 
 static gan_tensor *finish_shape(gan_ctx *ctx, gan_tensor *r, const plan *p, int keepdim) {
     if (keepdim) return r;
     int shape[GAN_MAX_DIMS], nd = 0;
-    for (int k = 0; k < p->n_kept; k++) shape[nd++] = p->out_shape[p->kept[k]];
+    for (int k = 0; k < p->n_kept_dims; k++) shape[nd++] = p->out_shape[p->kept_dims[k]];
     if (nd == 0) shape[nd++] = 1;
     return gan_tensor_header(ctx, nd, shape, r->data);
 }

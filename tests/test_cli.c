@@ -1,0 +1,253 @@
+/* test_cli.c — the gan command end to end on a tiny IDX dataset written here:
+ *  - bad input: exit codes (2 usage, 1 runtime) and one-line messages naming the flag/file;
+ *  - resume: a run killed (SIGKILL, at random instants) and resumed until done ends with
+ *    exactly the bits of a run that never stopped;
+ *  - kill at any instant: after every kill the latest checkpoint loads;
+ *  - sample: PNG grid, .npy and folder outputs.
+ * The gan binary is found next to the tests folder: <build>/gan. */
+#include <stdarg.h>
+#include "harness.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char gan_bin[4096], tmp[256];
+
+/* Runs gan with args; captures stderr's first line into err (if not NULL); returns exit code. */
+static int run_gan(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run_gan(char *err, size_t n, const char *fmt, ...) {
+    char args[8192], cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s/err.txt >/dev/null", gan_bin, args, tmp);
+    int st = system(cmd);
+    if (err) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/err.txt", tmp);
+        FILE *f = fopen(p, "r");
+        err[0] = 0;
+        if (f) {
+            /* the last line: progress lines come first on a non-terminal */
+            char line[2048];
+            while (fgets(line, sizeof line, f)) snprintf(err, n, "%s", line);
+            fclose(f);
+        }
+        size_t l = strlen(err);
+        if (l && err[l - 1] == '\n') err[l - 1] = 0;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A 64-image IDX file (28x28 smooth blobs) with labels. */
+static void write_idx(const char *dir) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/tiny-images-idx3-ubyte", dir);
+    FILE *f = fopen(p, "wb");
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 28, 0, 0, 0, 28};
+    fwrite(hdr, 1, 16, f);
+    for (int n = 0; n < 64; n++)
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                int cx = 8 + (n % 4) * 4, cy = 8 + (n / 16) * 3, d = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+                fputc(d < 40 + n ? 255 - d : 0, f);
+            }
+    fclose(f);
+    snprintf(p, sizeof p, "%s/tiny-labels-idx1-ubyte", dir);
+    f = fopen(p, "wb");
+    unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, 64};
+    fwrite(lh, 1, 8, f);
+    for (int n = 0; n < 64; n++) fputc(n % 10, f);
+    fclose(f);
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* All tensors of two checkpoints equal bit for bit? Returns the number of differing tensors. */
+static int compare_ckpts(const char *a, const char *b, int *n_tensors) {
+    gan_st_file *fa, *fb;
+    if (gan_st_open(a, &fa) || gan_st_open(b, &fb)) return -1;
+    int diff = 0;
+    *n_tensors = gan_st_count(fa);
+    if (gan_st_count(fb) != *n_tensors) diff++;
+    for (int i = 0; i < gan_st_count(fa); i++) {
+        const gan_st_info *ti = gan_st_tensor_info(fa, i);
+        float *x = malloc(sizeof(float) * (size_t)ti->numel), *y = malloc(sizeof(float) * (size_t)ti->numel);
+        if (gan_st_read_f32(fa, ti->name, ti->ndim, ti->shape, x) ||
+            gan_st_read_f32(fb, ti->name, ti->ndim, ti->shape, y) ||
+            memcmp(x, y, sizeof(float) * (size_t)ti->numel))
+            diff++;
+        free(x);
+        free(y);
+    }
+    gan_st_close(fa);
+    gan_st_close(fb);
+    return diff;
+}
+
+static void bad_input(void) {
+    char err[2048];
+    int rc = run_gan(err, sizeof err, "train --data %s/tiny-images-idx3-ubyte --out %s/r --steps abc", tmp, tmp);
+    th_check(rc == 2 && strstr(err, "--steps"), "usage error names the flag", "exit %d: %s", rc, err);
+    rc = run_gan(err, sizeof err, "train --data %s/tiny-images-idx3-ubyte --out %s/r --bogus 1", tmp, tmp);
+    th_check(rc == 2 && strstr(err, "--bogus"), "unknown flag", "exit %d: %s", rc, err);
+    rc = run_gan(err, sizeof err, "train --data %s/missing.idx --out %s/r", tmp, tmp);
+    th_check(rc == 1 && strstr(err, "missing.idx"), "missing data file named", "exit %d: %s", rc, err);
+    th_check(!file_exists("r"), "nothing written for a failed start", "%s", "");
+    /* wrong magic: the label file given as images */
+    rc = run_gan(err, sizeof err, "train --data %s/tiny-labels-idx1-ubyte --out %s/r", tmp, tmp);
+    th_check(rc == 1 && strstr(err, "tiny-labels-idx1-ubyte") && strstr(err, "magic"), "wrong magic named", "exit %d: %s", rc, err);
+    /* truncated file */
+    char p[512], q[512];
+    snprintf(p, sizeof p, "%s/tiny-images-idx3-ubyte", tmp);
+    snprintf(q, sizeof q, "%s/trunc-images-idx3-ubyte", tmp);
+    FILE *in = fopen(p, "rb"), *out = fopen(q, "wb");
+    for (int i = 0; i < 16 + 28 * 28 * 10; i++) fputc(fgetc(in), out);
+    fclose(in);
+    fclose(out);
+    rc = run_gan(err, sizeof err, "train --data %s --out %s/r", q, tmp);
+    th_check(rc == 1 && strstr(err, "trunc-images"), "truncated file named", "exit %d: %s", rc, err);
+    rc = run_gan(err, sizeof err, "sample %s --out %s/x.png", p, tmp);
+    th_check(rc == 1 && strstr(err, "tiny-images"), "sample of a non-checkpoint", "exit %d: %s", rc, err);
+    rc = run_gan(err, sizeof err, "frobnicate");
+    th_check(rc == 2, "unknown command", "exit %d", rc);
+    rc = run_gan(NULL, 0, "train --help");
+    th_check(rc == 0, "train --help", "exit %d", rc);
+}
+
+#define TRAIN_ARGS "--data %s/tiny-images-idx3-ubyte --batch 8 --seed 7 --threads 2 --ckpt-every 2 --sample-every 5 --log-every 1"
+
+static void resume_exact(void) {
+    char err[2048], a[512], b[512];
+    int rc = run_gan(err, sizeof err, "train " TRAIN_ARGS " --out %s/full --steps 16", tmp, tmp);
+    th_check(rc == 0, "uninterrupted run", "exit %d %s", rc, err);
+    /* the same run, killed with SIGKILL at random instants and resumed each time */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s train " TRAIN_ARGS " --out %s/killed --steps 16", gan_bin, tmp, tmp);
+    srand(12345);
+    int kills = 0, loads_ok = 0, resumes = 0;
+    snprintf(a, sizeof a, "%s/killed/checkpoints/latest.safetensors", tmp);
+    for (int attempt = 0; attempt < 25; attempt++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            if (attempt == 0) execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+            char r[8192];
+            snprintf(r, sizeof r, "exec %s train --resume %s/killed", gan_bin, tmp);
+            execl("/bin/sh", "sh", "-c", r, (char *)NULL);
+            _exit(127);
+        }
+        if (attempt > 0) resumes++;
+        /* kill somewhere in the first ~0.6 s of this life (loading data, training, writing) */
+        struct timespec d = {0, (long)(rand() % 400) * 1000000L};
+        nanosleep(&d, NULL);
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) { /* it finished before the kill */
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 0) break;
+            continue;
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        kills++;
+        if (file_exists(a)) {
+            gan_st_file *f;
+            if (gan_st_open(a, &f) == GAN_OK) {
+                loads_ok++;
+                gan_st_close(f);
+            } else {
+                printf("      after kill %d: %s\n", kills, gan_last_error());
+            }
+        } else {
+            loads_ok++; /* killed before the first checkpoint: nothing to load, nothing broken */
+            /* a run killed before config.json exists must start over, not resume */
+            char cfg[512];
+            snprintf(cfg, sizeof cfg, "%s/killed/config.json", tmp);
+            if (!file_exists(cfg)) attempt = -1;
+        }
+    }
+    th_check(kills >= 3 && loads_ok == kills, "checkpoint readable after every SIGKILL", "%d kills, %d readable, %d resumes", kills, loads_ok, resumes);
+    /* finish whatever is left */
+    rc = run_gan(err, sizeof err, "train --resume %s/killed", tmp);
+    th_check(rc == 0, "final resume", "exit %d %s", rc, err);
+    snprintf(a, sizeof a, "%s/full/checkpoints/step_000016.safetensors", tmp);
+    snprintf(b, sizeof b, "%s/killed/checkpoints/step_000016.safetensors", tmp);
+    int n = 0, diff = compare_ckpts(a, b, &n);
+    th_check(diff == 0 && n > 0, "killed+resumed run is bit-identical", "%d of %d tensors differ", diff, n);
+    /* resuming a finished run with more steps continues it */
+    rc = run_gan(err, sizeof err, "train --resume %s/full --steps 18", tmp);
+    th_check(rc == 0, "extend a finished run", "exit %d %s", rc, err);
+    rc = run_gan(err, sizeof err, "train " TRAIN_ARGS " --out %s/full --steps 16", tmp, tmp);
+    th_check(rc == 2 && strstr(err, "--resume"), "refuses to overwrite a run", "exit %d: %s", rc, err);
+    /* no stale temp files are visible as checkpoints */
+    snprintf(a, sizeof a, "%s/full/metrics.jsonl", tmp);
+    FILE *f = fopen(a, "r");
+    int lines = 0;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    th_check(lines == 18, "metrics.jsonl has one line per logged step", "%d lines", lines);
+}
+
+static void sampling(void) {
+    char err[2048], p[512];
+    int rc = run_gan(err, sizeof err, "sample %s/full/checkpoints/latest.safetensors --n 20 --seed 2 --out %s/s.npy", tmp, tmp);
+    snprintf(p, sizeof p, "%s/s.npy", tmp);
+    gan_npy_array arr;
+    int ok = rc == 0 && gan_npy_read(p, &arr) == GAN_OK;
+    th_check(ok && arr.ndim == 3 && arr.shape[0] == 20 && arr.shape[1] == 28 && arr.dtype == GAN_DTYPE_U8,
+             "sample --out .npy (N,H,W) uint8", "exit %d", rc);
+    /* the same seed gives the same samples whatever the batch */
+    rc = run_gan(err, sizeof err, "sample %s/full/checkpoints/latest.safetensors --n 20 --seed 2 --batch 7 --out %s/s2.npy", tmp, tmp);
+    snprintf(p, sizeof p, "%s/s2.npy", tmp);
+    gan_npy_array arr2;
+    int same = ok && rc == 0 && gan_npy_read(p, &arr2) == GAN_OK && !memcmp(arr.data, arr2.data, (size_t)arr.numel);
+    th_check(same, "samples independent of --batch", "%s", "");
+    if (ok) gan_npy_free(&arr);
+    if (same) gan_npy_free(&arr2);
+    rc = run_gan(err, sizeof err, "sample %s/full/checkpoints/latest.safetensors --n 9 --out %s/grid.png", tmp, tmp);
+    snprintf(p, sizeof p, "%s/grid.png", tmp);
+    th_check(rc == 0 && file_exists(p), "sample --out grid.png", "exit %d", rc);
+    rc = run_gan(err, sizeof err, "sample %s/full/checkpoints/latest.safetensors --n 3 --out %s/dir", tmp, tmp);
+    snprintf(p, sizeof p, "%s/dir/000002.png", tmp);
+    th_check(rc == 0 && file_exists(p), "sample --out folder", "exit %d", rc);
+    snprintf(p, sizeof p, "%s/full/samples/latest.png", tmp);
+    th_check(file_exists(p), "run folder has samples/latest.png", "%s", "");
+    rc = run_gan(err, sizeof err, "info %s/full/checkpoints/latest.safetensors", tmp);
+    th_check(rc == 0, "info", "exit %d", rc);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    /* <build>/tests/test_cli -> <build>/gan */
+    snprintf(gan_bin, sizeof gan_bin, "%s", argv[0]);
+    char *slash = strrchr(gan_bin, '/');
+    if (slash) *slash = 0;
+    else snprintf(gan_bin, sizeof gan_bin, ".");
+    strncat(gan_bin, "/../gan", sizeof gan_bin - strlen(gan_bin) - 1);
+    if (!file_exists(gan_bin)) {
+        th_check(0, "gan binary", "not found at %s", gan_bin);
+        return th_done("test_cli");
+    }
+    snprintf(tmp, sizeof tmp, "/tmp/gan_test_cli_XXXXXX");
+    if (!mkdtemp(tmp)) return 1;
+    write_idx(tmp);
+    bad_input();
+    resume_exact();
+    sampling();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (system(cmd)) {}
+    return th_done("test_cli");
+}

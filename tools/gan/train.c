@@ -1,0 +1,300 @@
+/* train.c — `gan train`: the alternating GAN trainer with a run folder, progress, sample
+ * grids, atomic checkpoints and exact resume. */
+#include "gan.h"
+#include "cli.h"
+#include "data/dataset.h"
+#include "progress.h"
+#include "run_config.h"
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CMD "train"
+#define N_FIXED 64          /* samples in each grid (8 x 8) */
+#define FIXED_STREAM 0xF17EDull
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) { (void)sig; interrupted = 1; }
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0777) == 0 || errno == EEXIST) return 0;
+    return -1;
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Keeps the metrics lines of steps <= last_step (a resumed run replays the rest). */
+static gan_status trim_metrics(const char *path, int64_t last_step) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return GAN_OK;
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap), line[4096];
+    while (fgets(line, sizeof line, f)) {
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *s = j ? cJSON_GetObjectItemCaseSensitive(j, "step") : NULL;
+        int keep = cJSON_IsNumber(s) && (int64_t)s->valuedouble <= last_step;
+        cJSON_Delete(j);
+        if (!keep) continue;
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) out = realloc(out, cap = (len + l + 1) * 2);
+        memcpy(out + len, line, l);
+        len += l;
+    }
+    fclose(f);
+    gan_status st = gan_write_file_atomic(path, out, len);
+    free(out);
+    return st;
+}
+
+static gan_status write_grid(gan_ctx *ctx, gan_model *m, gan_tensor *zfix, const char *run,
+                             int64_t step) {
+    int old_grad = gan_ctx_set_grad(ctx, 0);
+    gan_ctx_set_training(ctx, 0); /* running BN stats: sampling never changes the state */
+    gan_tensor *x = gan_model_generate(ctx, m, zfix);
+    gan_ctx_set_training(ctx, 1);
+    gan_ctx_set_grad(ctx, old_grad);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, (long long)step);
+    gan_status s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
+                                      x->shape[3], 8, 2);
+    snprintf(path, sizeof path, "%s/samples/latest.png", run);
+    if (!s) s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
+                                   x->shape[3], 8, 2);
+    return s;
+}
+
+static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const char *json,
+                            int keep_step_file) {
+    char path[4200];
+    gan_status s = GAN_OK;
+    if (keep_step_file) {
+        snprintf(path, sizeof path, "%s/checkpoints/step_%06lld.safetensors", run, (long long)t->step);
+        s = gan_checkpoint_save(path, m, t, json);
+    }
+    snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", run);
+    if (!s) s = gan_checkpoint_save(path, m, t, json);
+    return s;
+}
+
+int cmd_train(int argc, char **argv) {
+    run_config c;
+    run_config_defaults(&c);
+    const char *resume = NULL;
+    float lr = 0;
+    cli_flag flags[] = {
+        {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) [dcgan]", 0},
+        {"--data", FLAG_STR, &c.data, "fashion-mnist, an IDX image file, or a folder of PNG/JPEG images", 0},
+        {"--out", FLAG_STR, &c.out, "run folder to create (config.json, metrics.jsonl, samples/, checkpoints/)", 0},
+        {"--resume", FLAG_STR, &resume, "continue the run in this folder from its latest checkpoint", 0},
+        {"--steps", FLAG_I64, &c.steps, "total D steps [3000]", 0},
+        {"--batch", FLAG_INT, &c.batch, "batch size [64]", 0},
+        {"--lr", FLAG_FLOAT, &lr, "learning rate of both G and D [2e-4]", 0},
+        {"--lr-g", FLAG_FLOAT, &c.lr_g, "G learning rate [2e-4]", 0},
+        {"--lr-d", FLAG_FLOAT, &c.lr_d, "D learning rate [2e-4]", 0},
+        {"--beta1", FLAG_FLOAT, &c.beta1, "Adam beta1 [0.5]", 0},
+        {"--beta2", FLAG_FLOAT, &c.beta2, "Adam beta2 [0.999]", 0},
+        {"--n-critic", FLAG_INT, &c.n_critic, "D steps per G step [1]", 0},
+        {"--nz", FLAG_INT, &c.nz, "noise dimension [100]", 0},
+        {"--ngf", FLAG_INT, &c.ngf, "G width of pytorch/examples' DCGAN [64]", 0},
+        {"--ndf", FLAG_INT, &c.ndf, "D width of pytorch/examples' DCGAN [64]", 0},
+        {"--size", FLAG_INT, &c.size, "image size (folders: resize + centre-crop) [the data's; folders 64]", 0},
+        {"--seed", FLAG_I64, &c.seed, "seed of weights, noise and data order [1]", 0},
+        {"--threads", FLAG_INT, &c.threads, "threads (0 = all cores) [0]", 0},
+        {"--sample-every", FLAG_INT, &c.sample_every, "write a sample grid every K steps [250]", 0},
+        {"--ckpt-every", FLAG_INT, &c.ckpt_every, "write a checkpoint every K steps [500]", 0},
+        {"--log-every", FLAG_INT, &c.log_every, "append to metrics.jsonl every K steps [50]", 0},
+    };
+    int nf = (int)(sizeof flags / sizeof flags[0]);
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse(CMD, "--data D --out RUN [flags]   |   gan train --resume RUN [--steps N]",
+                       argc, argv, flags, nf, pos, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+
+    char run[4096], path[4200];
+    if (resume) {
+        for (int i = 0; i < nf; i++)
+            if (flags[i].seen && strcmp(flags[i].name, "--resume") && strcmp(flags[i].name, "--steps") &&
+                strcmp(flags[i].name, "--threads"))
+                return cli_error(CMD, CLI_USAGE, "%s cannot be changed when resuming (only --steps and --threads)", flags[i].name);
+        int64_t steps = c.steps, steps_seen = flags[4].seen;
+        int threads = c.threads, threads_seen = flags[17].seen;
+        snprintf(run, sizeof run, "%s", resume);
+        snprintf(path, sizeof path, "%s/config.json", run);
+        if (run_config_load(path, &c)) return cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
+        if (steps_seen) c.steps = steps;
+        if (threads_seen) c.threads = threads;
+    } else {
+        if (!c.data) return cli_error(CMD, CLI_USAGE, "--data is required (e.g. --data fashion-mnist)");
+        if (!c.out) return cli_error(CMD, CLI_USAGE, "--out is required (the run folder to create)");
+        if (lr != 0) c.lr_g = c.lr_d = lr;
+        snprintf(run, sizeof run, "%s", c.out);
+    }
+    if (c.steps < 1) return cli_error(CMD, CLI_USAGE, "--steps must be at least 1 (got %lld)", (long long)c.steps);
+    if (c.batch < 1 || c.batch > 65536) return cli_error(CMD, CLI_USAGE, "--batch must be in 1..65536 (got %d)", c.batch);
+    if (c.n_critic < 1) return cli_error(CMD, CLI_USAGE, "--n-critic must be at least 1 (got %d)", c.n_critic);
+    if (!(c.lr_g > 0) || !(c.lr_d > 0)) return cli_error(CMD, CLI_USAGE, "learning rates must be positive");
+    if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) return cli_error(CMD, CLI_USAGE, "--beta1/--beta2 must be in [0, 1)");
+    if (c.threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
+    if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
+    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf};
+    int is_dcgan = !strcmp(c.model, "dcgan") || !strcmp(c.model, "dcgan28");
+    if (!is_dcgan && strcmp(c.model, "mlp")) return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp or dcgan)", c.model);
+    gan_set_threads(c.threads);
+
+    /* data */
+    gan_u8_images im;
+    gan_u8_labels lb;
+    if (gan_dataset_load(c.data, c.size, &im, &lb)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    gan_u8_labels_free(&lb);
+    if (im.h != im.w) {
+        gan_u8_images_free(&im);
+        return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, im.h, im.w);
+    }
+    gan_u8_images_to_nchw(&im);
+    c.size = im.h;
+    c.channels = im.c;
+    mc.size = c.size;
+    mc.channels = c.channels;
+    mc.kind = !is_dcgan ? GAN_MODEL_MLP : c.size == 28 ? GAN_MODEL_DCGAN28 : GAN_MODEL_DCGAN;
+    gan_model *m;
+    if (gan_model_new(&mc, (uint64_t)c.seed, &m)) {
+        gan_u8_images_free(&im);
+        return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
+    }
+
+    /* run folder */
+    int ret = CLI_RUNTIME;
+    char *json = run_config_to_json(&c, 0), *json_pretty = run_config_to_json(&c, 1);
+    gan_ctx *ctx = NULL;
+    gan_batcher *batcher = NULL;
+    gan_trainer t;
+    gan_train_opts o = {.batch = c.batch, .n_critic = c.n_critic, .lr_g = c.lr_g, .lr_d = c.lr_d,
+                        .beta1 = c.beta1, .beta2 = c.beta2, .seed = (uint64_t)c.seed};
+    gan_trainer_init(&t, m, &o);
+    snprintf(path, sizeof path, "%s/config.json", run);
+    if (!resume && file_exists(path)) {
+        cli_error(CMD, CLI_USAGE, "--out %s already holds a run; continue it with --resume %s or pick another --out", run, run);
+        ret = CLI_USAGE;
+        goto done;
+    }
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/samples", run);
+    char sub2[4200];
+    snprintf(sub2, sizeof sub2, "%s/checkpoints", run);
+    if (make_dir(run) || make_dir(sub) || make_dir(sub2)) {
+        cli_error(CMD, CLI_RUNTIME, "--out %s: cannot create the run folder: %s", run, strerror(errno));
+        goto done;
+    }
+    if (gan_write_file_atomic(path, json_pretty, strlen(json_pretty))) {
+        cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+        goto done;
+    }
+    char metrics[4200];
+    snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", run);
+    if (resume) {
+        snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", run);
+        if (!file_exists(path)) {
+            /* stopped before its first checkpoint: nothing was learned yet, start over */
+            fprintf(stderr, "gan train: %s has no checkpoint yet; starting it from step 0\n", run);
+        } else if (gan_checkpoint_load_state(path, m, &t)) {
+            cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
+            goto done;
+        }
+        if (trim_metrics(metrics, t.step)) {
+            cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+            goto done;
+        }
+        fprintf(stderr, "gan train: resuming %s at step %lld of %lld\n", run, (long long)t.step, (long long)c.steps);
+    } else {
+        remove(metrics);
+        fprintf(stderr, "gan train: %s (%s, %lld G + %lld D parameters) on %s: %d images %dx%dx%d, %lld steps of batch %d\n",
+                run, gan_model_kind_name(mc.kind), (long long)gan_net_num_params(gan_model_G(m)),
+                (long long)gan_net_num_params(gan_model_D(m)), c.data, im.n, c.channels, c.size, c.size,
+                (long long)c.steps, c.batch);
+    }
+    FILE *mf = fopen(metrics, "a");
+    if (!mf) {
+        cli_error(CMD, CLI_RUNTIME, "%s: cannot open for appending: %s", metrics, strerror(errno));
+        goto done;
+    }
+
+    ctx = gan_ctx_new(0);
+    batcher = gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
+    /* the fixed noise of the sample grids lives outside the per-step arena */
+    gan_ctx *fixed_ctx = gan_ctx_new(1 << 20);
+    gan_tensor *zfix = gan_randn(fixed_ctx, GAN_SHAPE(N_FIXED, c.nz), (uint64_t)c.seed, FIXED_STREAM);
+
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    progress pr;
+    progress_start(&pr, "train", t.step, c.steps);
+    double t0 = now_seconds(), seconds_before = 0;
+    gan_step_stats st = {0};
+    float last_g = NAN;
+    gan_status s = GAN_OK;
+    while (t.step < c.steps && !interrupted) {
+        gan_tensor *real = gan_batcher_get(batcher, ctx, t.step, c.batch);
+        gan_trainer_step(&t, ctx, real, &st);
+        gan_ctx_reset(ctx);
+        if (!isnan(st.loss_g)) last_g = st.loss_g;
+        if (!isfinite(st.loss_d)) {
+            cli_error(CMD, CLI_RUNTIME, "step %lld: D loss is %g — training diverged (try a lower --lr)", (long long)t.step, st.loss_d);
+            s = GAN_ERR_ARG;
+            break;
+        }
+        if (t.step % c.log_every == 0 || t.step == c.steps) {
+            fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g}\n",
+                    (long long)t.step, seconds_before + now_seconds() - t0, st.loss_d,
+                    isnan(last_g) ? 0.0 : last_g, st.d_real, st.d_fake);
+            fflush(mf);
+        }
+        if (t.step % c.sample_every == 0 || t.step == c.steps)
+            if ((s = write_grid(ctx, m, zfix, run, t.step))) break;
+        gan_ctx_reset(ctx);
+        if (t.step % c.ckpt_every == 0 && t.step != c.steps)
+            if ((s = save_ckpt(run, m, &t, json, 0))) break;
+        char extra[160];
+        snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", st.loss_d, last_g, st.d_real, st.d_fake);
+        progress_update(&pr, t.step, extra, t.step == c.steps);
+    }
+    progress_end(&pr);
+    fclose(mf);
+    gan_ctx_free(fixed_ctx);
+    if (s) {
+        if (s != GAN_ERR_ARG) cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+        save_ckpt(run, m, &t, json, 0); /* keep what was learned */
+        goto done;
+    }
+    if ((s = save_ckpt(run, m, &t, json, t.step == c.steps))) {
+        cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+        goto done;
+    }
+    if (interrupted) {
+        fprintf(stderr, "gan train: interrupted at step %lld; checkpoint saved. Continue with: gan train --resume %s\n",
+                (long long)t.step, run);
+        ret = 130;
+        goto done;
+    }
+    fprintf(stderr, "gan train: done, %lld steps in %.1f s\n  samples:    %s/samples/latest.png\n"
+            "  checkpoint: %s/checkpoints/step_%06lld.safetensors\n"
+            "  sample more: gan sample %s/checkpoints/latest.safetensors --n 64 --out more.png\n",
+            (long long)t.step, now_seconds() - t0, run, run, (long long)t.step, run);
+    ret = CLI_OK;
+done:
+    gan_batcher_free(batcher);
+    gan_ctx_free(ctx);
+    free(json);
+    free(json_pretty);
+    gan_model_free(m);
+    gan_u8_images_free(&im);
+    return ret;
+}
