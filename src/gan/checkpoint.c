@@ -6,14 +6,28 @@
 
 #define FORMAT "gan.c-checkpoint-1"
 
+/* PyTorch keeps BN's num_batches_tracked as a 0-d int64; so do our files, so that
+ * load_state_dict takes them as they are (in memory it is a 1-element float buffer). */
+static int is_counter(const gan_tensor *t) {
+    size_t n = strlen(t->name);
+    return t->numel == 1 && n >= 19 && !strcmp(t->name + n - 19, "num_batches_tracked");
+}
+
 static gan_status add_net(gan_st_writer *w, gan_net *net, const char *prefix, int moments,
-                          char (*names)[160], int *k) {
+                          char (*names)[160], int64_t *counters, int *k) {
     float *base = gan_net_weights(net);
     int n = gan_net_num_tensors(net);
     for (int i = 0; i < n; i++) {
         gan_tensor *t = gan_net_tensor(net, i);
         snprintf(names[*k], 160, "%s.%s", prefix, t->name);
-        gan_status s = gan_st_add_f32(w, names[(*k)++], t->ndim, t->shape, t->data);
+        gan_status s;
+        if (is_counter(t)) {
+            counters[*k] = (int64_t)t->data[0];
+            s = gan_st_add(w, names[*k], GAN_DTYPE_I64, 0, NULL, &counters[*k]);
+            (*k)++;
+        } else {
+            s = gan_st_add_f32(w, names[(*k)++], t->ndim, t->shape, t->data);
+        }
         if (s) return s;
         if (!moments || gan_net_tensor_is_buffer(net, i)) continue;
         int64_t off = t->data - base;
@@ -39,9 +53,10 @@ gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer
     if (!w) return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", path);
     int total = 3 * (gan_net_num_tensors(gan_model_G(m)) + gan_net_num_tensors(gan_model_D(m)));
     char (*names)[160] = gan_malloc(sizeof *names * (size_t)total);
+    int64_t *counters = gan_malloc(sizeof(int64_t) * (size_t)total);
     int k = 0;
-    gan_status s = add_net(w, gan_model_G(m), "G", t != NULL, names, &k);
-    if (!s) s = add_net(w, gan_model_D(m), "D", t != NULL, names, &k);
+    gan_status s = add_net(w, gan_model_G(m), "G", t != NULL, names, counters, &k);
+    if (!s) s = add_net(w, gan_model_D(m), "D", t != NULL, names, counters, &k);
     const gan_model_config *c = gan_model_cfg(m);
     gan_st_set_meta(w, "format", FORMAT);
     gan_st_set_meta(w, "gan.model", gan_model_kind_name(c->kind));
@@ -60,6 +75,7 @@ gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer
     if (!s) s = gan_st_write(w, path);
     gan_st_writer_free(w);
     gan_free(names);
+    gan_free(counters);
     return s;
 }
 
@@ -102,7 +118,14 @@ static gan_status load_net(gan_st_file *f, gan_net *net, const char *prefix, int
     for (int i = 0; i < n; i++) {
         gan_tensor *t = gan_net_tensor(net, i);
         snprintf(name, sizeof name, "%s.%s", prefix, t->name);
-        gan_status s = gan_st_read_f32(f, name, t->ndim, t->shape, t->data);
+        gan_status s;
+        if (is_counter(t)) {
+            int64_t v = 0;
+            s = gan_st_read(f, name, GAN_DTYPE_I64, 0, NULL, &v);
+            t->data[0] = (float)v;
+        } else {
+            s = gan_st_read_f32(f, name, t->ndim, t->shape, t->data);
+        }
         if (s) return s;
         if (!moments || gan_net_tensor_is_buffer(net, i)) continue;
         int64_t off = t->data - base;

@@ -5,23 +5,6 @@
 
 /* ---------------------------------------------------------------- broadcasting */
 
-/* Left-pads `t`'s shape to 5 dims. */
-static void shape5(const gan_tensor *t, int s[5]) {
-    int off = 5 - t->ndim;
-    for (int i = 0; i < 5; i++) s[i] = i < off ? 1 : t->shape[i - off];
-}
-
-/* Element strides of `t` seen with out's 5-D shape: 0 along broadcast dimensions. */
-static void bstrides(const gan_tensor *t, const int os[5], int64_t st[5]) {
-    int s[5];
-    shape5(t, s);
-    int64_t acc = 1;
-    for (int i = 4; i >= 0; i--) {
-        st[i] = (s[i] == 1 && os[i] != 1) ? 0 : acc;
-        acc *= s[i];
-    }
-}
-
 static int broadcast_shape(const gan_tensor *a, const gan_tensor *b, int *out) {
     int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
     for (int i = 0; i < nd; i++) {
@@ -40,54 +23,122 @@ static int broadcast_shape(const gan_tensor *a, const gan_tensor *b, int *out) {
 
 enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 
-static inline float apply(enum binop op, float x, float y) {
+/* One row: o[j] = a[j*sa] (op) b[j*sb] with sa, sb in {0, 1}. The switch and the stride cases
+ * sit outside the loops so each loop is a plain vectorisable one. */
+#define ROW_LOOPS(OPR)                                                                     \
+    do {                                                                                   \
+        if (sa && sb) {                                                                    \
+            _Pragma("omp simd") for (int64_t j = 0; j < n; j++) o[j] = a[j] OPR b[j];      \
+        } else if (sa) {                                                                   \
+            float y = b[0];                                                                \
+            _Pragma("omp simd") for (int64_t j = 0; j < n; j++) o[j] = a[j] OPR y;         \
+        } else if (sb) {                                                                   \
+            float x = a[0];                                                                \
+            _Pragma("omp simd") for (int64_t j = 0; j < n; j++) o[j] = x OPR b[j];         \
+        } else {                                                                           \
+            float v = a[0] OPR b[0];                                                       \
+            for (int64_t j = 0; j < n; j++) o[j] = v;                                      \
+        }                                                                                  \
+    } while (0)
+
+static void binary_row(enum binop op, const float *a, int64_t sa, const float *b, int64_t sb,
+                       float *o, int64_t n) {
     switch (op) {
-    case OP_ADD: return x + y;
-    case OP_SUB: return x - y;
-    case OP_MUL: return x * y;
-    default: return x / y;
+    case OP_ADD: ROW_LOOPS(+); break;
+    case OP_SUB: ROW_LOOPS(-); break;
+    case OP_MUL: ROW_LOOPS(*); break;
+    default: ROW_LOOPS(/); break;
     }
 }
 
-/* out = a (op) b with broadcasting; rows of the last dimension are the inner loop. */
+/* out's dims with each operand's element strides (0 along broadcast dims), size-1 dims
+ * dropped and neighbours merged where both operands stay contiguous across them: (N,C,H,W)
+ * against (1,C,1,1) becomes [N, C, H*W] with strides [0, 1, 0] for the small one. */
+typedef struct {
+    int n;
+    int64_t size[GAN_MAX_DIMS], sa[GAN_MAX_DIMS], sb[GAN_MAX_DIMS];
+} bdims;
+
+static void operand_strides(const gan_tensor *t, const gan_tensor *out, int64_t *st) {
+    int off = out->ndim - t->ndim;
+    int64_t acc = 1;
+    for (int i = out->ndim - 1; i >= 0; i--) {
+        int s = i < off ? 1 : t->shape[i - off];
+        st[i] = (s == 1 && out->shape[i] != 1) ? 0 : acc;
+        acc *= s;
+    }
+}
+
+static bdims coalesce(const gan_tensor *a, const gan_tensor *b, const gan_tensor *out) {
+    int64_t sa[GAN_MAX_DIMS], sb[GAN_MAX_DIMS];
+    operand_strides(a, out, sa);
+    operand_strides(b, out, sb);
+    bdims d = {0};
+    for (int i = 0; i < out->ndim; i++) {
+        int64_t sz = out->shape[i];
+        if (sz == 1) continue;
+        int k = d.n - 1;
+        if (k >= 0 && d.sa[k] == sa[i] * sz && d.sb[k] == sb[i] * sz) {
+            d.size[k] *= sz;   /* contiguous (or broadcast) across both dims, for both */
+            d.sa[k] = sa[i];
+            d.sb[k] = sb[i];
+        } else {
+            d.size[d.n] = sz;
+            d.sa[d.n] = sa[i];
+            d.sb[d.n] = sb[i];
+            d.n++;
+        }
+    }
+    if (d.n == 0) {   /* one element */
+        d.n = 1;
+        d.size[0] = 1;
+        d.sa[0] = d.sb[0] = 1;
+    }
+    return d;
+}
+
+#define BIN_CHUNK 4096   /* elements per work item */
+
+/* out = a (op) b with broadcasting. Work items are fixed pieces of the coalesced rows (a
+ * chunk of one long row, or a run of short rows walked with an odometer); every element is
+ * computed alone, so any split gives the same bits. */
 static void binary_kernel(enum binop op, const gan_tensor *a, const gan_tensor *b,
                           gan_tensor *out) {
+    bdims d = coalesce(a, b, out);
+    int last = d.n - 1;
+    int64_t inner = d.size[last], rows = out->numel / (inner ? inner : 1);
+    int64_t isa = d.sa[last] ? 1 : 0, isb = d.sb[last] ? 1 : 0;
+    int64_t per_row = inner >= BIN_CHUNK ? (inner + BIN_CHUNK - 1) / BIN_CHUNK : 1;
+    int64_t rows_per = inner >= BIN_CHUNK ? 1 : BIN_CHUNK / (inner ? inner : 1);
+    int64_t items = inner >= BIN_CHUNK ? rows * per_row : (rows + rows_per - 1) / rows_per;
     const float *pa = a->data, *pb = b->data;
     float *po = out->data;
-    int64_t n = out->numel;
-    if (a->numel == n && b->numel == n) {
-#pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++) po[i] = apply(op, pa[i], pb[i]);
-        return;
-    }
-    if (b->numel == 1) {
-        float y = pb[0];
-#pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++) po[i] = apply(op, pa[i], y);
-        return;
-    }
-    int os[5];
-    int64_t sa[5], sb[5];
-    shape5(out, os);
-    bstrides(a, os, sa);
-    bstrides(b, os, sb);
-    int64_t rows = (int64_t)os[0] * os[1] * os[2] * os[3];
-    int inner = os[4];
-#pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t i3 = r % os[3], i2 = (r / os[3]) % os[2], i1 = (r / os[3] / os[2]) % os[1],
-                i0 = r / os[3] / os[2] / os[1];
-        const float *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
-        const float *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
-        float *ro = po + r * inner;
-        if (sa[4] && sb[4])
-            for (int j = 0; j < inner; j++) ro[j] = apply(op, ra[j], rb[j]);
-        else if (sa[4])
-            for (int j = 0; j < inner; j++) ro[j] = apply(op, ra[j], rb[0]);
-        else if (sb[4])
-            for (int j = 0; j < inner; j++) ro[j] = apply(op, ra[0], rb[j]);
-        else
-            for (int j = 0; j < inner; j++) ro[j] = apply(op, ra[0], rb[0]);
+#pragma omp parallel for schedule(static) if (out->numel > GAN_PARALLEL_MIN && items > 1)
+    for (int64_t it = 0; it < items; it++) {
+        int64_t r0 = inner >= BIN_CHUNK ? it / per_row : it * rows_per;
+        int64_t r1 = inner >= BIN_CHUNK ? r0 + 1 : (r0 + rows_per < rows ? r0 + rows_per : rows);
+        int64_t j0 = inner >= BIN_CHUNK ? (it % per_row) * BIN_CHUNK : 0;
+        int64_t nj = inner >= BIN_CHUNK ? (inner - j0 < BIN_CHUNK ? inner - j0 : BIN_CHUNK) : inner;
+        /* odometer over the outer dims, started from r0 */
+        int64_t idx[GAN_MAX_DIMS], oa = 0, ob = 0, rem = r0;
+        for (int k = last - 1; k >= 0; k--) {
+            idx[k] = rem % d.size[k];
+            rem /= d.size[k];
+            oa += idx[k] * d.sa[k];
+            ob += idx[k] * d.sb[k];
+        }
+        for (int64_t r = r0; r < r1; r++) {
+            binary_row(op, pa + oa + j0 * isa, isa, pb + ob + j0 * isb, isb,
+                       po + r * inner + j0, nj);
+            for (int k = last - 1; k >= 0; k--) {
+                oa += d.sa[k];
+                ob += d.sb[k];
+                if (++idx[k] < d.size[k]) break;
+                oa -= d.sa[k] * d.size[k];
+                ob -= d.sb[k] * d.size[k];
+                idx[k] = 0;
+            }
+        }
     }
 }
 
@@ -157,13 +208,35 @@ static inline float unary_apply(enum unop op, float x, float s) {
     }
 }
 
+/* The cheap ops get a loop each (the switch hoisted, so they vectorise); the libm ones share
+ * the switch, which costs little next to expf/tanhf. */
+#define UNARY_LOOP(EXPR)                                                                    \
+    do {                                                                                    \
+        _Pragma("omp parallel for simd schedule(static) if (n > GAN_PARALLEL_MIN)")         \
+        for (int64_t i = 0; i < n; i++) {                                                   \
+            float x = pa[i];                                                                \
+            po[i] = (EXPR);                                                                 \
+        }                                                                                   \
+    } while (0)
+
 static gan_tensor *unary(gan_ctx *ctx, enum unop op, gan_tensor *a, float s) {
     gan_tensor *out = gan_empty_like(ctx, a);
     const float *pa = a->data;
     float *po = out->data;
     int64_t n = a->numel;
+    switch (op) {
+    case U_ADDS: UNARY_LOOP(x + s); break;
+    case U_MULS: UNARY_LOOP(x * s); break;
+    case U_RSUBS: UNARY_LOOP(s - x); break;
+    case U_SQRT: UNARY_LOOP(sqrtf(x)); break;
+    case U_RSQRT: UNARY_LOOP(1.0f / sqrtf(x)); break;
+    case U_ABS: UNARY_LOOP(fabsf(x)); break;
+    case U_SQUARE: UNARY_LOOP(x * x); break;
+    case U_GT: UNARY_LOOP(x > s ? 1.0f : 0.0f); break;
+    default:
 #pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) po[i] = unary_apply(op, pa[i], s);
+        for (int64_t i = 0; i < n; i++) po[i] = unary_apply(op, pa[i], s);
+    }
     return out;
 }
 
@@ -217,9 +290,10 @@ gan_tensor *gan_sign(gan_ctx *c, gan_tensor *a) { return unary(c, U_SIGN, a, 0);
 gan_tensor *gan_gt_scalar(gan_ctx *c, gan_tensor *a, float s) { return unary(c, U_GT, a, s); }
 
 /* ---------------------------------------------------------------- activations
- * relu and leaky_relu multiply by a constant mask (1 where x > 0, else slope): the gradient is
- * g * mask, and the second derivative is exactly zero, as in PyTorch. (max(x, 0) would need
- * a tie rule at 0; tinygrad writes relu with `where` for the same reason.) */
+ * relu and leaky_relu are x times a constant mask (1 where x > 0, else slope), computed in one
+ * pass: the rule is g * mask with the mask rebuilt as a constant, so the second derivative is
+ * exactly zero, as in PyTorch. (max(x, 0) would need a tie rule at 0; tinygrad writes relu
+ * with `where` for the same reason.) */
 
 static gan_tensor *leaky_mask(gan_ctx *ctx, gan_tensor *a, float slope) {
     gan_tensor *m = gan_empty_like(ctx, a);
@@ -231,8 +305,33 @@ static gan_tensor *leaky_mask(gan_ctx *ctx, gan_tensor *a, float slope) {
     return m;
 }
 
+/* first order (grad mode off) needs no mask tensor: dx = dy where x > 0, else dy * slope */
+RULE(leaky_relu_bw) {
+    float slope = n->farg[0];
+    if (gan_ctx_grad_enabled(ctx)) {
+        din[0] = gan_mul(ctx, g, leaky_mask(ctx, X, slope));
+        return;
+    }
+    gan_tensor *dx = gan_empty_like(ctx, X);
+    const float *px = X->data, *pg = g->data;
+    float *pd = dx->data;
+    int64_t len = X->numel;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) pd[i] = px[i] > 0 ? pg[i] : pg[i] * slope;
+    din[0] = dx;
+}
+
+// x (...) -> (...): x where x > 0, else x * slope (the same bits as x * mask)
 gan_tensor *gan_leaky_relu(gan_ctx *ctx, gan_tensor *a, float slope) {
-    return gan_mul(ctx, a, leaky_mask(ctx, a, slope));
+    gan_tensor *out = gan_empty_like(ctx, a);
+    const float *pa = a->data;
+    float *po = out->data;
+    int64_t n = a->numel;
+#pragma omp parallel for simd schedule(static) if (n > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) po[i] = pa[i] > 0 ? pa[i] : pa[i] * slope;
+    gan_node *nd = gan_record(ctx, out, "leaky_relu", leaky_relu_bw, 1, &a);
+    if (nd) nd->farg[0] = slope;
+    return out;
 }
 gan_tensor *gan_relu(gan_ctx *ctx, gan_tensor *a) { return gan_leaky_relu(ctx, a, 0.0f); }
 
