@@ -537,6 +537,28 @@ typedef struct gan_npy_array {
 gan_status gan_npy_read(const char *path, gan_npy_array *out);
 void gan_npy_free(gan_npy_array *a);
 
+/* -- datasets (src/data/dataset.c, src/data/image_folder.c) */
+
+#define GAN_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* spec: "fashion-mnist" (Debian's dataset-fashion-mnist, train split, or "fashion-mnist:test"),
+ * an IDX image file (its label file is loaded too when it sits beside it), or a folder of
+ * PNG/JPEG images. Images come back as (N, H, W, C) bytes; labels zeroed when there are none.
+ * size > 0 asks for square size x size images (folders are resized and centre-cropped, to 64
+ * when size <= 0; IDX images must already have that size, else GAN_ERR_MISMATCH). */
+gan_status gan_dataset_load(const char *spec, int size, gan_u8_images *images,
+                            gan_u8_labels *labels);
+/* (N, H, W, C) bytes -> (N, C, H, W) bytes, as the batcher wants (in place through a copy). */
+void gan_u8_images_to_nchw(gan_u8_images *im);
+/* A folder of PNG/JPEG images (and its subfolders, one level down), sorted by name, each
+ * resized (shorter side = size) and centre-cropped to size x size as torchvision's
+ * Resize + CenterCrop on PIL images; C = 1 when every image is grey, else 3; alpha dropped.
+ * size must be > 0. *n_skipped (may be NULL): how many files were not PNG/JPEG.
+ * Details: src/data/image_folder.c. */
+gan_status gan_image_folder_load(const char *dir, int size, gan_u8_images *out);
+gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *out,
+                                    int *n_skipped);
+
 /* -- mini-batches (src/data/batcher.c) */
 
 typedef struct gan_batcher gan_batcher;

@@ -6,7 +6,6 @@
  * PIL 9.4 + torchvision's Resize/CenterCrop rules, embedded below), and every kind of broken
  * file: each must fail with a message naming it, leave the output zeroed and never crash. */
 #include "harness.h"
-#include "data/dataset.h"
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>

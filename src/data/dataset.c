@@ -1,10 +1,7 @@
 /* dataset.c — resolves --data: a named dataset, an IDX file or an image folder. */
-#include "dataset.h"
 #include "internal.h"
 #include <stdio.h>
 #include <sys/stat.h>
-
-gan_status gan_image_folder_load(const char *dir, int size, gan_u8_images *out);
 
 gan_status gan_dataset_load(const char *spec, int size, gan_u8_images *images,
                             gan_u8_labels *labels) {
@@ -24,7 +21,7 @@ gan_status gan_dataset_load(const char *spec, int size, gan_u8_images *images,
         return gan_fail(GAN_ERR_IO, "--data %s: no such file or folder (expected fashion-mnist, "
                         "an IDX image file or a folder of PNG/JPEG images)", spec);
     } else if (S_ISDIR(st.st_mode)) {
-        return gan_image_folder_load(spec, size, images);
+        return gan_image_folder_load(spec, size > 0 ? size : 64, images);
     } else {
         snprintf(img, sizeof img, "%s", spec);
         if (!gan_idx_labels_path(spec, lab, sizeof lab)) lab[0] = 0;

@@ -33,7 +33,6 @@
  * Two passes over the files: the first reads only headers (dimensions, grey or colour) so the
  * output is allocated once at its final channel count; the second decodes, one image per
  * thread at a time, straight into its output slot. */
-#include "data/dataset.h"
 #include "io/io_internal.h"
 #include <dirent.h>
 #include <errno.h>

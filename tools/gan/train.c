@@ -2,7 +2,6 @@
  * grids, atomic checkpoints and exact resume. */
 #include "gan.h"
 #include "cli.h"
-#include "data/dataset.h"
 #include "progress.h"
 #include "run_config.h"
 #include <cJSON.h>
