@@ -1,12 +1,17 @@
 /* ring8.c — a small MLP GAN on the classic ring of 8 Gaussians, using only gan.h.
  *
  * Data: 8 modes on a circle of radius 2, each an isotropic Gaussian with std 0.02.
- * G: z (B, ZDIM) -> 128 -> ReLU -> 128 -> ReLU -> 2.
- * D: x (B, 2)    -> 128 -> LeakyReLU(0.2) -> 128 -> LeakyReLU(0.2) -> 1 logit.
- * Loss: the non-saturating GAN loss (BCE with logits); Adam for both nets.
+ * G: z (B, 2)  -> 128 -> ReLU -> 128 -> ReLU -> 2.
+ * D: x (B, 2)  -> 128 -> LeakyReLU(0.2) -> 128 -> LeakyReLU(0.2) -> 1 logit.
+ * Loss: the non-saturating GAN loss (BCE with logits); Adam (beta1 0.5) for both nets.
+ * Samples come from an exponential moving average of G's weights (decay 0.99): G keeps
+ * circling each mode by more than the 0.06 that counts as a hit, and the average over the
+ * last ~100 steps sits on the centres. Measured over seeds 1-10 with the default flags: all
+ * cover at least 7 modes after 3,000 steps, 7 of them all 8; without the average the count
+ * kept jumping between 3 and 8 from one report to the next.
  *
- * At the end it draws --samples points from G and reports, per mode, how many samples lie
- * within 3 std (0.06) of that mode's centre. Definitions (as in the mode-counting
+ * At the end it draws --samples points from the averaged G and reports, per mode, how many
+ * samples lie within 3 std (0.06) of that mode's centre. Definitions (as in the mode-counting
  * literature, e.g. PacGAN's 2-D experiments):
  *   - a sample is high quality when it is within 3 std of some mode's centre;
  *   - a mode is covered when at least 1% of all samples are high quality and belong to it
@@ -25,7 +30,8 @@
 #define N_MODES 8
 #define RADIUS 2.0f
 #define MODE_STD 0.02f
-#define ZDIM 8
+#define ZDIM 2            /* a 2-D latent for 2-D data: converged fastest of 2, 8, 16 */
+#define EMA_DECAY 0.99f
 #define HIDDEN 128
 #define COVER_SHARE 0.01  /* a mode needs this share of all samples within 3 std of it */
 
@@ -54,10 +60,10 @@ static void usage(FILE *f) {
             "[--samples N] [--every N]\n"
             "Trains a small MLP GAN on 8 Gaussians on a ring (radius 2, std 0.02) and reports\n"
             "how many of the 8 modes the generator covers.\n"
-            "  --steps N    training steps, one D and one G update each (default 4000)\n"
+            "  --steps N    training steps, one D and one G update each (default 3000)\n"
             "  --seed S     seed for weights, noise and data (default 1)\n"
-            "  --threads T  OpenMP/BLAS threads, 0 = all cores (default 0)\n"
-            "  --batch B    batch size (default 256)\n"
+            "  --threads T  OpenMP/BLAS threads, 0 = all cores (default 1)\n"
+            "  --batch B    batch size (default 128)\n"
             "  --lr X       Adam learning rate of both nets (default 1e-3)\n"
             "  --samples N  samples drawn for the final report (default 2000)\n"
             "  --every N    progress line every N steps, 0 = none (default 500)\n");
@@ -76,9 +82,11 @@ static int parse_count(const char *flag, const char *s, long long max, long long
     return 1;
 }
 
-/* Returns 0 to run, 1 after --help, 2 on a usage error. */
+/* Returns 0 to run, 1 after --help, 2 on a usage error. One thread by default: the same
+ * seed then gives the same bits on any machine (results depend on the thread count), and
+ * with 128x128 weights a second thread measured no faster on 2 cores. */
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.steps = 4000, .threads = 0, .batch = 256, .samples = 2000, .every = 500,
+    *o = (options){.steps = 3000, .threads = 1, .batch = 128, .samples = 2000, .every = 500,
                    .seed = 1, .lr = 1e-3f};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -207,8 +215,9 @@ int main(int argc, char **argv) {
     gan_adam opt_g = gan_adam_default(o.lr), opt_d = gan_adam_default(o.lr);
     opt_g.beta1 = opt_d.beta1 = 0.5f;
     gan_rng rng = gan_rng_init(o.seed);
+    gan_ema *g_avg = gan_ema_new(g.net);
 
-    printf("ring8: %d steps, batch %d, lr %g, seed %llu, %d threads; G %lld params, D %lld "
+    printf("ring8: %d steps, batch %d, lr %g, seed %llu, threads %d; G %lld params, D %lld "
            "params\n", o.steps, o.batch, o.lr, (unsigned long long)o.seed, gan_get_threads(),
            (long long)gan_net_num_params(g.net), (long long)gan_net_num_params(d.net));
     double t0 = now_s();
@@ -235,6 +244,7 @@ int main(int argc, char **argv) {
         gan_backward(ctx, loss_g);
         gan_adam_step(&opt_g, g.net);
         gan_net_requires_grad(d.net, 1);
+        gan_ema_update(g_avg, g.net, EMA_DECAY);
 
         sum_ld += loss_d->data[0];
         sum_lg += loss_g->data[0];
@@ -247,7 +257,9 @@ int main(int argc, char **argv) {
                 return 1;
             }
             gan_rng eval_rng = gan_rng_init(o.seed ^ 0x5eed5eedull); /* same z at each report */
+            gan_ema_swap(g_avg, g.net); /* sample from the average, then put G back */
             coverage c = measure(ctx, &g, &eval_rng, 1000);
+            gan_ema_swap(g_avg, g.net);
             gan_ctx_reset(ctx);
             double el = now_s() - t0;
             printf("step %6d/%d  loss_d %.4f  loss_g %.4f  modes %d/8  high-quality %5.1f%%  "
@@ -263,13 +275,15 @@ int main(int argc, char **argv) {
 
     gan_ctx_set_training(ctx, 0);
     gan_rng final_rng = gan_rng_init(o.seed ^ 0xf1a1ull);
+    gan_ema_swap(g_avg, g.net);
     coverage c = measure(ctx, &g, &final_rng, o.samples);
     printf("\n%d samples; within 3 std (%.2f) of each mode (covered = at least %.0f%% of all "
            "samples):\n", c.n, 3 * MODE_STD, 100 * COVER_SHARE);
     for (int k = 0; k < N_MODES; k++) {
         float cx, cy;
         mode_centre(k, &cx, &cy);
-        printf("  mode %d (%+.3f, %+.3f): %5d  %5.1f%%  %s\n", k, cx, cy, c.per_mode[k],
+        printf("  mode %d (%+.3f, %+.3f): %5d  %5.1f%%  %s\n", k,
+               fabsf(cx) < 1e-6f ? 0.0f : cx, fabsf(cy) < 1e-6f ? 0.0f : cy, c.per_mode[k],
                100.0 * c.per_mode[k] / c.n,
                c.per_mode[k] >= COVER_SHARE * c.n ? "covered" : "MISSED");
     }
@@ -278,6 +292,7 @@ int main(int argc, char **argv) {
     printf("training time: %.1f s (%.0f steps/s)\n", train_s, o.steps / train_s);
 
     gan_net_free(g.net);
+    gan_ema_free(g_avg);
     gan_net_free(d.net);
     gan_ctx_free(ctx);
     return 0;

@@ -571,7 +571,202 @@ int gan_batcher_index(gan_batcher *b, int64_t step, int batch, int j);
 gan_tensor *gan_batcher_get(gan_batcher *b, gan_ctx *ctx, int64_t step, int batch);
 
 
+/* ---- evaluation metrics (src/eval) */
+/*
+ * Sample-quality metrics computed on feature vectors (e.g. a classifier's penultimate layer on
+ * real and on generated images). A feature set is a row-major (n, d) matrix of float or
+ * double, passed as a gan_feats that borrows it. Shared rules:
+ *  - All arithmetic is in double; results do not depend on the thread count (gan_set_threads).
+ *  - Bad input returns GAN_ERR_ARG with a message in gan_last_error() and leaves the outputs
+ *    untouched: NULL data, too few rows (each metric says how many it needs), feature sets of
+ *    different d, NaN or infinite values, k or subset sizes out of range.
+ *  - Nothing is kept between calls except what a caller-owned struct holds (gan_fid_stats).
+ */
+
+typedef struct gan_feats {
+    const void *data;   /* n*d values, row-major; borrowed */
+    int n, d;           /* rows (samples) and columns (feature dimension) */
+    int is_f64;         /* 0: data is float, 1: data is double */
+} gan_feats;
+static inline gan_feats gan_feats_f32(const float *x, int n, int d) {
+    gan_feats f = {x, n, d, 0};
+    return f;
+}
+static inline gan_feats gan_feats_f64(const double *x, int n, int d) {
+    gan_feats f = {x, n, d, 1};
+    return f;
+}
+
+/* -- Fréchet Inception Distance (src/eval/fid.c): the Fréchet distance between Gaussians fitted
+ * to two feature sets, as pytorch-fid computes it:
+ *     FID = |mu1 - mu2|^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2)
+ * with unbiased covariances (divided by n - 1, as numpy.cov). tr sqrt(S1 S2) is the sum of the
+ * square roots of the eigenvalues of the symmetric PSD matrix sqrt(S1) S2 sqrt(S1), both found
+ * with LAPACKE_dsyevd (eigenvalues below 0 from rounding count as 0), so singular covariances
+ * (n <= d, features on a subspace) need no regularising offset. */
+
+/* The Gaussian fitted to one feature set. Compute it once for the real data and reuse it. */
+typedef struct gan_fid_stats {
+    int d;              /* feature dimension */
+    int64_t n;          /* rows it was computed from */
+    double *mu;         /* (d) mean; owned */
+    double *sigma;      /* (d, d) covariance, unbiased, symmetric; owned */
+} gan_fid_stats;
+/* Needs n >= 2. On success *out owns mu and sigma (gan_fid_stats_free); on failure it is
+ * zeroed. */
+gan_status gan_fid_stats_compute(gan_feats x, gan_fid_stats *out);
+void gan_fid_stats_free(gan_fid_stats *s);           /* zeroes it; safe on a zeroed struct */
+/* A cache file: "GANFID1\n", u32 d, i64 n, f64 mu[d], f64 sigma[d*d] (little-endian), written
+ * atomically. Load checks the magic, d >= 1, n >= 2, the exact file size and that every value
+ * is finite (GAN_ERR_FORMAT with the path otherwise). */
+gan_status gan_fid_stats_save(const gan_fid_stats *s, const char *path);
+gan_status gan_fid_stats_load(const char *path, gan_fid_stats *out);
+/* FID between two fitted Gaussians (same d, else GAN_ERR_ARG). */
+gan_status gan_fid_from_stats(const gan_fid_stats *a, const gan_fid_stats *b, double *fid);
+/* Both steps at once (each set needs n >= 2). */
+gan_status gan_fid(gan_feats x, gan_feats y, double *fid);
+
+/* -- Kernel Inception Distance (src/eval/kid.c; Bińkowski et al. 2018) as torch-fidelity and
+ * clean-fid compute it: the unbiased MMD^2 estimate with the kernel k(x, y) = (x.y / d + 1)^3,
+ * averaged over n_subsets random pairs of subsets (subset_size rows of each set, drawn without
+ * replacement); std is the population standard deviation over subsets (numpy.std). */
+typedef struct gan_kid_opts {
+    int n_subsets;      /* 100; >= 1 */
+    int subset_size;    /* 1000; clamped to min(x.n, y.n); needs >= 2 after clamping */
+    uint64_t seed;      /* subsets drawn from gan_rng_init(seed): same seed, same subsets */
+} gan_kid_opts;
+gan_kid_opts gan_kid_opts_default(void);
+typedef struct gan_kid_result {
+    double mean, std;
+    int n_subsets, subset_size;   /* as used (subset_size after clamping) */
+} gan_kid_result;
+/* opts NULL: defaults. */
+gan_status gan_kid(gan_feats x, gan_feats y, const gan_kid_opts *opts, gan_kid_result *out);
+/* The subsets gan_kid draws: idx (n_subsets, m) row indices in [0, n), each row distinct
+ * (a partial Fisher-Yates shuffle per subset, consuming r). Needs 1 <= m <= n. */
+gan_status gan_kid_sample_subsets(int n, int m, int n_subsets, gan_rng *r, int *idx);
+/* KID on given subsets: idx_x and idx_y are (n_subsets, m) row indices into x and y (checked
+ * to be in range; repeats allowed). m >= 2. */
+gan_status gan_kid_subsets(gan_feats x, gan_feats y, int n_subsets, int m, const int *idx_x,
+                           const int *idx_y, gan_kid_result *out);
+
+/* -- improved precision and recall (src/eval/prdc.c; Kynkäänniemi et al. 2019) plus density
+ * and coverage (Naeem et al. 2020), from k-nearest-neighbour balls in Euclidean distance.
+ * The radius of a sample is the distance to its k-th nearest neighbour in its own set (itself
+ * excluded).
+ *   precision = fraction of fake samples within (<=) the radius of some real sample
+ *   recall    = fraction of real samples within (<=) the radius of some fake sample
+ *   density   = (1 / (k * n_fake)) * sum over fakes of the number of real balls (<) holding it
+ *   coverage  = fraction of real samples whose nearest fake sample is inside (<) its ball
+ * Distances come from BLAS in tiles, so memory stays O((n_real + n_fake) * (d + k)). */
+typedef struct gan_prdc_result { double precision, recall, density, coverage; } gan_prdc_result;
+/* k = 3 is the paper's choice (prdc's is 5). Needs 1 <= k < n for each set. */
+gan_status gan_prdc(gan_feats real, gan_feats fake, int k, gan_prdc_result *out);
+
+/* -- class statistics for labelled data (src/eval/class_stats.c), from a classifier's (n, K)
+ * outputs on generated samples: how evenly the samples spread over the classes and how sure
+ * the classifier is about them. */
+typedef enum gan_class_scores {
+    GAN_CLASS_PROBS,    /* rows are probabilities: >= 0, summing to 1 (within 1e-3) */
+    GAN_CLASS_LOGITS,   /* rows are logits: softmax is applied */
+} gan_class_scores;
+typedef struct gan_class_stats {
+    double entropy;     /* of the histogram of predicted classes (argmax, first on ties), in
+                         * nats: log K when every class is predicted equally often, 0 for one */
+    double confidence;  /* mean over samples of the largest class probability */
+} gan_class_stats;
+/* scores (n, K) with n >= 1, K >= 2. counts: NULL or K slots for the histogram. */
+gan_status gan_class_stats_compute(gan_feats scores, gan_class_scores kind, int64_t *counts,
+                                   gan_class_stats *out);
+
 /* ---- GAN recipes (src/gan) */
+
+/* -- losses, penalties, spectral norm, EMA (src/gan/losses.c, src/gan/penalty.c,
+ *    src/nn/spectral_norm.c, src/optim/ema.c) */
+
+/* The adversarial objectives, on D's raw outputs (logits for bce, scores otherwise) of any
+ * shape; each term is a mean over its tensor's elements, so d_real and d_fake may hold different
+ * batch sizes. Every loss returns shape (1) and is built from ops (second order included).
+ *   bce    D: bce(real, 1) + bce(fake, 0)               G: bce(fake, 1) (non-saturating)
+ *   lsgan  D: 1/2 mean((real-1)^2) + 1/2 mean(fake^2)   G: 1/2 mean((fake-1)^2)
+ *          (Mao et al. 2017, eq. 2 with labels a = 0 fake, b = 1 real, c = 1 for G, and its
+ *          1/2 factors: each term is 1/2 * MSE against the label)
+ *   wgan   D: mean(fake) - mean(real)                    G: -mean(fake) (pair it with gp or clip)
+ *   hinge  D: mean(relu(1 - real)) + mean(relu(1 + fake)) G: -mean(fake) (Lim & Ye 2017) */
+typedef enum gan_loss_kind { GAN_LOSS_BCE, GAN_LOSS_LSGAN, GAN_LOSS_WGAN, GAN_LOSS_HINGE } gan_loss_kind;
+const char *gan_loss_kind_name(gan_loss_kind k);    /* "bce", "lsgan", "wgan", "hinge" */
+/* GAN_ERR_ARG (the message lists the names) for anything else. */
+gan_status gan_loss_kind_parse(const char *s, gan_loss_kind *out);
+gan_tensor *gan_d_loss(gan_ctx *ctx, gan_loss_kind kind, gan_tensor *d_real, gan_tensor *d_fake);
+gan_tensor *gan_g_loss(gan_ctx *ctx, gan_loss_kind kind, gan_tensor *d_fake);
+
+/* D as the penalties see it: x (N, ...) -> scores (N, 1) or any shape whose elements depend on
+ * one sample each; the penalties differentiate the sum of the scores. Built with ops. */
+typedef gan_tensor *(*gan_d_forward_fn)(gan_ctx *ctx, void *ud, gan_tensor *x);
+
+/* WGAN-GP (Gulrajani et al. 2017): mean over samples of (||grad_x D(x^)||_2 - 1)^2 with
+ * x^ = eps * real + (1 - eps) * fake, one eps ~ U(0,1) per sample from Philox (seed, stream).
+ * real and fake (same shape, samples first) are read as constants (fake need not be detached).
+ * The input gradient is taken with create_graph, so gan_backward of (d_loss + lambda * penalty)
+ * reaches D's parameters through the double-backward graph. Returns shape (1); the caller
+ * multiplies by lambda (10 in the paper). Grad mode is switched on for the call. The norm is
+ * exact (no epsilon under the sqrt); a sample whose gradient is exactly zero gets a zero
+ * gradient through the norm, as PyTorch's norm subgradient, instead of 0 * inf = NaN. A D with
+ * batch norm in training mode also updates its running stats on x^. */
+gan_tensor *gan_gradient_penalty(gan_ctx *ctx, gan_d_forward_fn d, void *ud, gan_tensor *real,
+                                 gan_tensor *fake, uint64_t seed, uint64_t stream);
+/* The same with a given eps: N values (any shape with N elements, N = real->shape[0]). */
+gan_tensor *gan_gradient_penalty_eps(gan_ctx *ctx, gan_d_forward_fn d, void *ud,
+                                     gan_tensor *real, gan_tensor *fake, gan_tensor *eps);
+/* R1 (Mescheder et al. 2018): mean over samples of ||grad_x D(x)||^2 at the real data (read as
+ * a constant). Returns (1); the caller multiplies by gamma/2, and by k when it applies it lazily
+ * every k D steps (StyleGAN2). */
+gan_tensor *gan_r1_penalty(gan_ctx *ctx, gan_d_forward_fn d, void *ud, gan_tensor *real);
+
+/* Spectral normalisation (Miyato et al. 2018) as torch.nn.utils.spectral_norm: the weight
+ * (out, ...) is read as a matrix W (out, K = numel/out) (PyTorch's dim 0: Linear and Conv2d;
+ * ConvTranspose2d, which PyTorch reads along dim 1, is not supported); u (out) and v (K) are
+ * unit vectors kept between calls. In training, n_power_iterations times
+ * v = normalize(W^T u), u = normalize(W v), in place and outside the graph (torch.no_grad);
+ * in eval u and v are used as they are. Then sigma = u^T W v is computed with ops and
+ * weight / sigma returned, so the gradient flows through sigma into the weight with u, v
+ * constants, as in PyTorch. normalize(x) = x / max(||x||, 1e-12). */
+gan_tensor *gan_spectral_norm_weight(gan_ctx *ctx, gan_tensor *weight, float *u, float *v,
+                                     int n_power_iterations, int training);
+/* u^T W v, no graph (for logging and tests). */
+float gan_spectral_norm_sigma(const gan_tensor *weight, const float *u, const float *v);
+/* A layer's spectral norm: buffers "<weight name>_u" (out) and "<weight name>_v" (K) in the
+ * weight's net, torch.nn.utils.spectral_norm's names (the parameter keeps its own name,
+ * "<prefix>.weight", which PyTorch calls "<prefix>.weight_orig"), so checkpoints carry them.
+ * They start as constant unit vectors; gan_spectral_norm_reset (after gan_net_finalize) draws
+ * PyTorch-style random ones. n_power_iterations = 1, as PyTorch's default. */
+typedef struct gan_spectral_norm {
+    gan_tensor *weight, *u, *v;      /* borrowed from the net */
+    int n_power_iterations;
+} gan_spectral_norm;
+gan_spectral_norm gan_spectral_norm_init(gan_net *net, gan_tensor *weight);
+/* u, v = normalize(N(0, 1)) keyed by (seed, stream) and (seed, stream + 1). */
+void gan_spectral_norm_reset(const gan_spectral_norm *sn, uint64_t seed, uint64_t stream);
+/* weight / sigma, iterating when the context is in training mode. */
+gan_tensor *gan_spectral_norm_forward(gan_ctx *ctx, const gan_spectral_norm *sn);
+
+/* An exponential moving average of a network's weights, to sample G from (Yazici et al.
+ * 2019): after each G step shadow = decay * shadow + (1 - decay) * w, one flat loop; buffers
+ * (BN running stats) are copied as they are. The shadow has the net's layout: weights in
+ * gan_net_weights order, then the buffers in declaration order. */
+typedef struct gan_ema gan_ema;
+gan_ema *gan_ema_new(gan_net *net);         /* shadow = the net's current weights and buffers */
+void gan_ema_free(gan_ema *ema);            /* NULL: no-op */
+void gan_ema_update(gan_ema *ema, gan_net *net, float decay);  /* decay in [0, 1] */
+/* Writes the shadow into dst, a net of the same layout (asserted), e.g. a second G to sample. */
+void gan_ema_copy_to(const gan_ema *ema, gan_net *dst);
+/* Exchanges shadow and net contents: swap, sample with the net, swap back. */
+void gan_ema_swap(gan_ema *ema, gan_net *net);
+/* Loads the shadow from a net of the same layout (e.g. restored from a checkpoint). */
+void gan_ema_load(gan_ema *ema, gan_net *src);
+/* The shadow storage of net tensor i (as gan_net_tensor(net, i): same numel), for checkpoints. */
+float *gan_ema_tensor(gan_ema *ema, gan_net *net, int i);
+int64_t gan_ema_num_updates(const gan_ema *ema);
 
 /* -- the model zoo (src/gan/models.c) */
 
@@ -579,14 +774,24 @@ typedef enum gan_model_kind {
     GAN_MODEL_MLP,     /* G nz-256-512-1024-C*H*W, D C*H*W-512-256-1, LeakyReLU 0.2, tanh */
     GAN_MODEL_DCGAN28, /* the 28x28 DCGAN: linear->128x7x7, two conv-transposes; conv D */
     GAN_MODEL_DCGAN,   /* pytorch/examples' DCGAN for 32/64/128 pixels, --ngf/--ndf */
+    GAN_MODEL_RESNET,  /* SNGAN's ResNet G and D (Miyato et al. 2018) for 32 and 64 pixels */
 } gan_model_kind;
+
+/* How D normalises its hidden conv layers (DCGAN models; the MLP and ResNet D have none). */
+typedef enum gan_d_norm {
+    GAN_D_NORM_BATCH,  /* batch norm, as DCGAN */
+    GAN_D_NORM_LAYER,  /* layer norm over (C, H, W): WGAN-GP's choice, batch norm breaks its penalty */
+    GAN_D_NORM_NONE,
+} gan_d_norm;
 
 typedef struct gan_model_config {
     gan_model_kind kind;
     int nz;           /* noise dimension (100) */
     int channels;     /* image channels */
     int size;         /* image height = width */
-    int ngf, ndf;     /* DCGAN widths (64) */
+    int ngf, ndf;     /* DCGAN widths (64); ResNet block widths */
+    gan_d_norm d_norm;
+    int sn;           /* spectral norm on every conv and linear weight of D */
 } gan_model_config;
 
 typedef struct gan_model gan_model;
@@ -604,8 +809,14 @@ gan_net *gan_model_D(gan_model *m);
 gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z);
 /* images (N, C, size, size) -> logits (N, 1) */
 gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x);
+/* gan_model_discriminate as a gan_d_forward_fn (ud = the model), for the penalties. */
+gan_tensor *gan_model_d_forward(gan_ctx *ctx, void *model, gan_tensor *x);
+const char *gan_d_norm_name(gan_d_norm n);
+gan_status gan_d_norm_parse(const char *s, gan_d_norm *out);
 
 /* -- the alternating trainer (src/gan/trainer.c) */
+
+typedef enum gan_optim_kind { GAN_OPTIM_ADAM, GAN_OPTIM_RMSPROP } gan_optim_kind;
 
 typedef struct gan_train_opts {
     int batch;            /* 64 */
@@ -613,28 +824,44 @@ typedef struct gan_train_opts {
     float lr_g, lr_d;     /* 2e-4 */
     float beta1, beta2;   /* 0.5, 0.999 (DCGAN) */
     uint64_t seed;        /* noise and data order */
+    gan_loss_kind loss;   /* bce */
+    gan_optim_kind optim; /* adam (RMSprop: WGAN with clipping, as its paper) */
+    float clip;           /* > 0: clip D's weights to [-clip, clip] after each D step (WGAN) */
+    float gp;             /* > 0: lambda of WGAN-GP's gradient penalty (10) */
+    float r1;             /* > 0: gamma of the R1 penalty on real data */
+    int r1_every;         /* lazy R1: applied (scaled by r1_every) every r1_every D steps (1) */
+    float ema;            /* > 0: decay of an EMA of G's weights, updated after each G step */
 } gan_train_opts;
 
 gan_train_opts gan_train_opts_default(void);
+/* GAN_ERR_ARG with a message naming the flag when the options contradict the model (a
+ * gradient penalty through batch norm) or each other. */
+gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config *mc);
 
 typedef struct gan_trainer {
     gan_model *model;     /* borrowed */
     gan_train_opts opts;
     gan_adam opt_g, opt_d;
+    gan_rmsprop rms_g, rms_d;
+    gan_ema *ema;         /* owned; NULL without opts.ema */
     int64_t step;         /* D steps done; the noise of step k is stream 2k+1 of opts.seed */
 } gan_trainer;
 
 typedef struct gan_step_stats {
-    float loss_d, loss_g;     /* loss_g is NaN on steps without a G update */
-    float d_real, d_fake;     /* mean sigmoid(D(x)) and mean sigmoid(D(G(z))) before the D step */
+    float loss_d, loss_g;     /* loss_g is NaN on steps without a G update; loss_d has no penalty */
+    float d_real, d_fake;     /* mean D output on real / fake (bce: mean sigmoid, a probability) */
+    float penalty;            /* the gradient penalty or R1 value before scaling (NaN if none) */
 } gan_step_stats;
 
 void gan_trainer_init(gan_trainer *t, gan_model *m, const gan_train_opts *o);
+void gan_trainer_free(gan_trainer *t);
 /* One D step on `real` (B,C,H,W) and, every n_critic steps, one G step; as pytorch/examples'
- * DCGAN: fake = G(z) once, D sees real (label 1) and fake.detach() (label 0), then G is
- * trained through the updated, frozen D on the same fake (label 1). Resets nothing: the caller
- * owns the arena and resets it after the step. */
+ * DCGAN: fake = G(z) once, D sees real and fake.detach(), then G is trained through the
+ * updated, frozen D on the same fake. Resets nothing: the caller owns the arena and resets it
+ * after the step. */
 void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_stats *st);
+/* Runs G for sampling: with the EMA weights when the trainer keeps them (swapped in and out). */
+gan_tensor *gan_trainer_sample(gan_trainer *t, gan_ctx *ctx, gan_tensor *z);
 
 /* -- checkpoints (src/gan/checkpoint.c) */
 
@@ -647,13 +874,16 @@ void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_s
 gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer *t,
                                const char *config_json);
 
-/* Rebuilds the model described by the file's metadata and loads its weights and buffers.
+/* Rebuilds the model described by the file's metadata and loads its weights and buffers
+ * (G's EMA weights instead of G's own when the file has them and use_ema is set).
  * GAN_ERR_FORMAT/GAN_ERR_MISMATCH with the file name when it is not a gan.c checkpoint or a
  * tensor is missing or shaped differently. On success *out is the caller's (gan_model_free). */
-gan_status gan_checkpoint_load_model(const char *path, gan_model **out);
+gan_status gan_checkpoint_load_model(const char *path, int use_ema, gan_model **out);
+/* 1 when the checkpoint holds EMA weights of G ("ema.G.<name>"). */
+int gan_checkpoint_has_ema(const char *path);
 
-/* Loads weights, buffers, Adam moments and step counters into an existing model + trainer
- * (whose configuration must match the file's). */
+/* Loads weights, buffers, optimizer moments, EMA weights and step counters into an existing
+ * model + trainer (whose configuration must match the file's). */
 gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer *t);
 
 /* Reads one metadata value into buf ("" when absent). */

@@ -82,11 +82,14 @@ static int compare_ckpts(const char *a, const char *b, int *n_tensors) {
     if (gan_st_count(fb) != *n_tensors) diff++;
     for (int i = 0; i < gan_st_count(fa); i++) {
         const gan_st_info *ti = gan_st_tensor_info(fa, i);
-        float *x = malloc(sizeof(float) * (size_t)ti->numel), *y = malloc(sizeof(float) * (size_t)ti->numel);
-        if (gan_st_read_f32(fa, ti->name, ti->ndim, ti->shape, x) ||
-            gan_st_read_f32(fb, ti->name, ti->ndim, ti->shape, y) ||
-            memcmp(x, y, sizeof(float) * (size_t)ti->numel))
+        /* raw bytes of whatever dtype (BN counters are I64) */
+        void *x = malloc(ti->nbytes + 1), *y = malloc(ti->nbytes + 1);
+        if (gan_st_read(fa, ti->name, ti->dtype, ti->ndim, ti->shape, x) ||
+            gan_st_read(fb, ti->name, ti->dtype, ti->ndim, ti->shape, y) ||
+            memcmp(x, y, ti->nbytes)) {
+            printf("      differs: %s\n", ti->name);
             diff++;
+        }
         free(x);
         free(y);
     }

@@ -51,12 +51,22 @@ gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer
                                const char *config_json) {
     gan_st_writer *w = gan_st_writer_new();
     if (!w) return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", path);
-    int total = 3 * (gan_net_num_tensors(gan_model_G(m)) + gan_net_num_tensors(gan_model_D(m)));
+    int total = 4 * (gan_net_num_tensors(gan_model_G(m)) + gan_net_num_tensors(gan_model_D(m)));
     char (*names)[160] = gan_malloc(sizeof *names * (size_t)total);
     int64_t *counters = gan_malloc(sizeof(int64_t) * (size_t)total);
     int k = 0;
     gan_status s = add_net(w, gan_model_G(m), "G", t != NULL, names, counters, &k);
     if (!s) s = add_net(w, gan_model_D(m), "D", t != NULL, names, counters, &k);
+    if (!s && t && t->ema) {
+        /* G's moving average, under the same names: "ema.G.<name>" */
+        gan_net *G = gan_model_G(m);
+        for (int i = 0; i < gan_net_num_tensors(G) && !s; i++) {
+            gan_tensor *gt = gan_net_tensor(G, i);
+            if (is_counter(gt)) continue;
+            snprintf(names[k], 160, "ema.G.%s", gt->name);
+            s = gan_st_add_f32(w, names[k++], gt->ndim, gt->shape, gan_ema_tensor(t->ema, G, i));
+        }
+    }
     const gan_model_config *c = gan_model_cfg(m);
     gan_st_set_meta(w, "format", FORMAT);
     gan_st_set_meta(w, "gan.model", gan_model_kind_name(c->kind));
@@ -65,11 +75,14 @@ gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer
     meta_i64(w, "gan.size", c->size);
     meta_i64(w, "gan.ngf", c->ngf);
     meta_i64(w, "gan.ndf", c->ndf);
+    gan_st_set_meta(w, "gan.d_norm", gan_d_norm_name(c->d_norm));
+    meta_i64(w, "gan.sn", c->sn);
     if (t) {
         meta_i64(w, "gan.step", t->step);
         meta_i64(w, "gan.seed", (int64_t)t->opts.seed);
         meta_i64(w, "gan.adam_t_g", t->opt_g.t);
         meta_i64(w, "gan.adam_t_d", t->opt_d.t);
+        if (t->ema) meta_i64(w, "gan.ema_updates", gan_ema_num_updates(t->ema));
     }
     if (config_json) gan_st_set_meta(w, "gan.config", config_json);
     if (!s) s = gan_st_write(w, path);
@@ -108,6 +121,15 @@ static gan_status read_config(gan_st_file *f, const char *path, gan_model_config
     c->size = (int)v[2];
     c->ngf = (int)v[3];
     c->ndf = (int)v[4];
+    const char *norm = gan_st_meta(f, "gan.d_norm");
+    if (norm && gan_d_norm_parse(norm, &c->d_norm))
+        return gan_fail(GAN_ERR_FORMAT, "%s: unknown gan.d_norm '%s'", path, norm);
+    int64_t sn = 0;
+    if (gan_st_meta(f, "gan.sn")) {
+        gan_status s = meta_int(f, path, "gan.sn", &sn);
+        if (s) return s;
+    }
+    c->sn = sn != 0;
     return GAN_OK;
 }
 
@@ -137,7 +159,31 @@ static gan_status load_net(gan_st_file *f, gan_net *net, const char *prefix, int
     return GAN_OK;
 }
 
-gan_status gan_checkpoint_load_model(const char *path, gan_model **out) {
+/* Reads "ema.G.<name>" into dst[i] = where(i) for every non-counter tensor of G. */
+static gan_status load_ema(gan_st_file *f, gan_net *G, gan_ema *ema) {
+    char name[160];
+    for (int i = 0; i < gan_net_num_tensors(G); i++) {
+        gan_tensor *t = gan_net_tensor(G, i);
+        if (is_counter(t)) continue;
+        snprintf(name, sizeof name, "ema.G.%s", t->name);
+        gan_status s = gan_st_read_f32(f, name, t->ndim, t->shape,
+                                       ema ? gan_ema_tensor(ema, G, i) : t->data);
+        if (s) return s;
+    }
+    return GAN_OK;
+}
+
+int gan_checkpoint_has_ema(const char *path) {
+    gan_st_file *f;
+    if (gan_st_open(path, &f)) return 0;
+    int has = 0;
+    for (int i = 0; i < gan_st_count(f) && !has; i++)
+        has = !strncmp(gan_st_tensor_info(f, i)->name, "ema.G.", 6);
+    gan_st_close(f);
+    return has;
+}
+
+gan_status gan_checkpoint_load_model(const char *path, int use_ema, gan_model **out) {
     *out = NULL;
     gan_st_file *f;
     gan_status s = gan_st_open(path, &f);
@@ -148,6 +194,12 @@ gan_status gan_checkpoint_load_model(const char *path, gan_model **out) {
     if (!s) s = gan_model_new(&c, 0, &m);
     if (!s) s = load_net(f, gan_model_G(m), "G", 0);
     if (!s) s = load_net(f, gan_model_D(m), "D", 0);
+    if (!s && use_ema) {
+        int has = 0;
+        for (int i = 0; i < gan_st_count(f) && !has; i++)
+            has = !strncmp(gan_st_tensor_info(f, i)->name, "ema.G.", 6);
+        if (has) s = load_ema(f, gan_model_G(m), NULL);
+    }
     gan_st_close(f);
     if (s) {
         gan_model_free(m);
@@ -165,7 +217,8 @@ gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer
     s = read_config(f, path, &c);
     const gan_model_config *mc = gan_model_cfg(m);
     if (!s && (c.kind != mc->kind || c.nz != mc->nz || c.channels != mc->channels ||
-               c.size != mc->size || c.ngf != mc->ngf || c.ndf != mc->ndf))
+               c.size != mc->size || c.ngf != mc->ngf || c.ndf != mc->ndf ||
+               c.d_norm != mc->d_norm || c.sn != mc->sn))
         s = gan_fail(GAN_ERR_MISMATCH, "%s: holds a %s model (%dx%dx%d, nz %d), not the %s being trained",
                      path, gan_model_kind_name(c.kind), c.channels, c.size, c.size, c.nz,
                      gan_model_kind_name(mc->kind));
@@ -176,6 +229,7 @@ gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer
     if (!s) s = meta_int(f, path, "gan.adam_t_d", &td);
     if (!s) s = load_net(f, gan_model_G(m), "G", 1);
     if (!s) s = load_net(f, gan_model_D(m), "D", 1);
+    if (!s && t->ema) s = load_ema(f, gan_model_G(m), t->ema);
     gan_st_close(f);
     if (s) return s;
     t->step = step;

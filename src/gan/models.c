@@ -1,33 +1,69 @@
-/* models.c — the model zoo: MLP GAN, the 28x28 DCGAN and pytorch/examples' DCGAN.
- * Parameter names follow the equivalent PyTorch nn.Sequential ("main.<index>.weight") so a
- * checkpoint loads into the PyTorch twin by name (tools/interop). */
+/* models.c — the model zoo: MLP GAN, the 28x28 DCGAN, pytorch/examples' DCGAN, SNGAN's ResNet.
+ * Parameter names follow the equivalent PyTorch modules ("main.<index>.weight" of an
+ * nn.Sequential for the MLP and DCGANs) so a checkpoint loads into the PyTorch twin by name
+ * (tools/interop_torch.py). D's conv and linear weights can be spectrally normalised (--sn);
+ * its hidden norm layers can be batch norm, layer norm or none (WGAN-GP needs no batch norm). */
 #include "internal.h"
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_LAYERS 8
+#define MAX_BLOCKS 5
+
+/* A D layer: conv or linear, optionally spectrally normalised. */
+typedef struct dlayer {
+    gan_conv_layer conv;
+    gan_linear_layer fc;
+    gan_spectral_norm sn;
+    int has_sn;
+} dlayer;
+
+/* A layer-norm layer over (C, H, W), PyTorch's nn.LayerNorm([C, H, W]). */
+typedef struct ln_layer { gan_tensor *weight, *bias; } ln_layer;
+
+/* SNGAN ResNet blocks. G: BN-ReLU-up-conv3-BN-ReLU-conv3 + up-conv1 shortcut.
+ * D: (ReLU)-conv3-ReLU-conv3-(avgpool) + conv1-(avgpool) shortcut; the first ("optimized")
+ * block has no leading ReLU and pools before its shortcut conv. */
+typedef struct gblock { gan_bn_layer b1, b2; gan_conv_layer c1, c2, sc; } gblock;
+typedef struct dblock { dlayer c1, c2, sc; int down, first, has_sc; } dblock;
 
 struct gan_model {
     gan_model_config cfg;
     gan_net *G, *D;
     int n_g, n_d;                         /* layers in G / D */
-    gan_linear_layer g_fc[MAX_LAYERS], d_fc[MAX_LAYERS];
-    gan_conv_layer g_conv[MAX_LAYERS], d_conv[MAX_LAYERS];
+    gan_linear_layer g_fc[MAX_LAYERS];
+    gan_conv_layer g_conv[MAX_LAYERS];
     gan_bn_layer g_bn[MAX_LAYERS], d_bn[MAX_LAYERS];
-    int g_has_bn[MAX_LAYERS], d_has_bn[MAX_LAYERS];
+    ln_layer d_ln[MAX_LAYERS];
+    dlayer d[MAX_LAYERS];                 /* D's conv / linear layers in order */
+    int g_has_bn[MAX_LAYERS], d_has_norm[MAX_LAYERS];
+    gblock gb[MAX_BLOCKS];
+    dblock db[MAX_BLOCKS];
+    int n_gb, n_db;
 };
 
-static const char *kind_names[] = {"mlp", "dcgan28", "dcgan"};
+static const char *kind_names[] = {"mlp", "dcgan28", "dcgan", "resnet"};
+static const char *norm_names[] = {"batch", "layer", "none"};
 
 const char *gan_model_kind_name(gan_model_kind k) { return kind_names[k]; }
+const char *gan_d_norm_name(gan_d_norm n) { return norm_names[n]; }
 
 gan_status gan_model_kind_parse(const char *s, gan_model_kind *out) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (!strcmp(s, kind_names[i])) {
             *out = (gan_model_kind)i;
             return GAN_OK;
         }
-    return gan_fail(GAN_ERR_ARG, "--model: unknown model '%s' (expected mlp, dcgan28 or dcgan)", s);
+    return gan_fail(GAN_ERR_ARG, "--model: unknown model '%s' (expected mlp, dcgan28, dcgan or resnet)", s);
+}
+
+gan_status gan_d_norm_parse(const char *s, gan_d_norm *out) {
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, norm_names[i])) {
+            *out = (gan_d_norm)i;
+            return GAN_OK;
+        }
+    return gan_fail(GAN_ERR_ARG, "--d-norm: unknown norm '%s' (expected batch, layer or none)", s);
 }
 
 const gan_model_config *gan_model_cfg(const gan_model *m) { return &m->cfg; }
@@ -36,6 +72,51 @@ gan_net *gan_model_D(gan_model *m) { return m->D; }
 
 static void name(char *buf, int idx) { snprintf(buf, 32, "main.%d", idx); }
 
+/* ---------------------------------------------------------------- D layers */
+
+static void d_conv_init(gan_model *m, dlayer *l, const char *nm, int in, int out, int k, int stride,
+                        int pad, int bias) {
+    l->conv = gan_conv2d_layer_init(m->D, nm, in, out, k, stride, pad, bias);
+    if ((l->has_sn = m->cfg.sn)) l->sn = gan_spectral_norm_init(m->D, l->conv.weight);
+}
+
+static void d_fc_init(gan_model *m, dlayer *l, const char *nm, int in, int out) {
+    l->fc = gan_linear_layer_init(m->D, nm, in, out, 1);
+    if ((l->has_sn = m->cfg.sn)) l->sn = gan_spectral_norm_init(m->D, l->fc.weight);
+}
+
+static gan_tensor *d_conv(gan_ctx *ctx, const dlayer *l, gan_tensor *x) {
+    if (!l->has_sn) return gan_conv2d_layer_forward(ctx, &l->conv, x);
+    return gan_conv2d(ctx, x, gan_spectral_norm_forward(ctx, &l->sn), l->conv.bias,
+                      l->conv.stride, l->conv.pad);
+}
+
+static gan_tensor *d_fc(gan_ctx *ctx, const dlayer *l, gan_tensor *x) {
+    if (!l->has_sn) return gan_linear_layer_forward(ctx, &l->fc, x);
+    return gan_linear(ctx, x, gan_spectral_norm_forward(ctx, &l->sn), l->fc.bias);
+}
+
+/* D's hidden norm at layer i (channels c, spatial hw) */
+static void d_norm_init(gan_model *m, int i, const char *nm, int c, int hw) {
+    char buf[48];
+    m->d_has_norm[i] = m->cfg.d_norm != GAN_D_NORM_NONE;
+    if (m->cfg.d_norm == GAN_D_NORM_BATCH) {
+        m->d_bn[i] = gan_batch_norm_layer_init(m->D, nm, c);
+    } else if (m->cfg.d_norm == GAN_D_NORM_LAYER) {
+        snprintf(buf, sizeof buf, "%s.weight", nm);
+        m->d_ln[i].weight = gan_net_param(m->D, buf, GAN_SHAPE(c, hw, hw), GAN_INIT_ONE, 0);
+        snprintf(buf, sizeof buf, "%s.bias", nm);
+        m->d_ln[i].bias = gan_net_param(m->D, buf, GAN_SHAPE(c, hw, hw), GAN_INIT_ZERO, 0);
+    }
+}
+
+static gan_tensor *d_norm(gan_ctx *ctx, gan_model *m, int i, gan_tensor *x) {
+    if (!m->d_has_norm[i]) return x;
+    if (m->cfg.d_norm == GAN_D_NORM_BATCH) return gan_batch_norm_layer_forward(ctx, &m->d_bn[i], x);
+    return gan_layer_norm(ctx, x, 3, m->d_ln[i].weight, m->d_ln[i].bias, 1e-5f);
+}
+
+/* ---------------------------------------------------------------- MLP */
 
 static void build_mlp(gan_model *m) {
     const gan_model_config *c = &m->cfg;
@@ -50,13 +131,14 @@ static void build_mlp(gan_model *m) {
     m->n_d = 3;
     for (int i = 0; i < 3; i++) {
         name(nm, 2 * i);
-        m->d_fc[i] = gan_linear_layer_init(m->D, nm, ddims[i], ddims[i + 1], 1);
+        d_fc_init(m, &m->d[i], nm, ddims[i], ddims[i + 1]);
     }
 }
 
-/* G: main.0 Linear(nz,128*7*7), main.1 Unflatten, main.2 BN(128), main.3 ReLU,
+/* ---------------------------------------------------------------- DCGAN-28
+ * G: main.0 Linear(nz,128*7*7), main.1 Unflatten, main.2 BN(128), main.3 ReLU,
  *    main.4 ConvT(128,64,4,2,1), main.5 BN(64), main.6 ReLU, main.7 ConvT(64,C,4,2,1), main.8 Tanh
- * D: main.0 Conv(C,64,4,2,1), main.1 LReLU, main.2 Conv(64,128,4,2,1), main.3 BN(128),
+ * D: main.0 Conv(C,64,4,2,1), main.1 LReLU, main.2 Conv(64,128,4,2,1), main.3 norm(128),
  *    main.4 LReLU, main.5 Flatten, main.6 Linear(128*7*7, 1) */
 static void build_dcgan28(gan_model *m) {
     const gan_model_config *c = &m->cfg;
@@ -65,17 +147,18 @@ static void build_dcgan28(gan_model *m) {
     m->g_conv[0] = gan_conv_transpose2d_layer_init(m->G, "main.4", 128, 64, 4, 2, 1, 0, 1);
     m->g_bn[1] = gan_batch_norm_layer_init(m->G, "main.5", 64);
     m->g_conv[1] = gan_conv_transpose2d_layer_init(m->G, "main.7", 64, c->channels, 4, 2, 1, 0, 1);
-    m->d_conv[0] = gan_conv2d_layer_init(m->D, "main.0", c->channels, 64, 4, 2, 1, 1);
-    m->d_conv[1] = gan_conv2d_layer_init(m->D, "main.2", 64, 128, 4, 2, 1, 1);
-    m->d_bn[1] = gan_batch_norm_layer_init(m->D, "main.3", 128);
-    m->d_fc[0] = gan_linear_layer_init(m->D, "main.6", 128 * 7 * 7, 1, 1);
+    d_conv_init(m, &m->d[0], "main.0", c->channels, 64, 4, 2, 1, 1);
+    d_conv_init(m, &m->d[1], "main.2", 64, 128, 4, 2, 1, 1);
+    d_norm_init(m, 1, "main.3", 128, 7);
+    d_fc_init(m, &m->d[2], "main.6", 128 * 7 * 7, 1);
 }
 
-/* pytorch/examples' DCGAN generalised to size = 4 * 2^L (32, 64, 128): G is L+1
- * conv-transposes (first 4/1/0 from z as nz x 1 x 1, then 4/2/1), each but the last followed
- * by BN + ReLU; D mirrors it with LeakyReLU and no BN after the first conv; no biases. Indices
- * follow the Sequential: G layer i occupies main.3i (conv), main.3i+1 (BN), main.3i+2 (ReLU);
- * D: main.0 conv, main.1 LReLU, then main.(2+3(i-1)) conv, +1 BN, +2 LReLU, last conv. */
+/* ---------------------------------------------------------------- pytorch/examples' DCGAN
+ * Generalised to size = 4 * 2^L (32, 64, 128): G is L+1 conv-transposes (first 4/1/0 from z
+ * as nz x 1 x 1, then 4/2/1), each but the last followed by BN + ReLU; D mirrors it with
+ * LeakyReLU and no norm after the first conv; no biases. Indices follow the Sequential:
+ * G layer i occupies main.3i (conv), main.3i+1 (BN), main.3i+2 (ReLU); D: main.0 conv,
+ * main.1 LReLU, then main.(2+3(i-1)) conv, +1 norm, +2 LReLU, and the last conv. */
 static void build_dcgan(gan_model *m) {
     const gan_model_config *c = &m->cfg;
     int L = 0;
@@ -101,20 +184,94 @@ static void build_dcgan(gan_model *m) {
     int idx = 0;
     for (int i = 0; i <= L; i++) {
         int out = i == L ? 1 : c->ndf * (1 << i);
-        name(nm, idx);
-        m->d_conv[i] = gan_conv2d_layer_init(m->D, nm, in, out, 4, i == L ? 1 : 2, i == L ? 0 : 1, 0);
-        idx++;
+        name(nm, idx++);
+        d_conv_init(m, &m->d[i], nm, in, out, 4, i == L ? 1 : 2, i == L ? 0 : 1, 0);
         if (i > 0 && i < L) {
             name(nm, idx++);
-            m->d_bn[i] = gan_batch_norm_layer_init(m->D, nm, out);
-            m->d_has_bn[i] = 1;
+            d_norm_init(m, i, nm, out, c->size >> (i + 1));
         }
         idx++; /* LeakyReLU */
         in = out;
     }
 }
 
-/* Re-draws conv weights N(0,0.02) and BN weights N(1,0.02), BN biases 0 (after finalize). */
+/* ---------------------------------------------------------------- SNGAN ResNet
+ * 32x32: G l1 Linear(nz, 4*4*ch) -> 3 up-blocks -> BN, ReLU, conv3x3 -> tanh;
+ *        D 1 optimized down-block, 1 down-block, 2 plain blocks -> ReLU -> sum(H,W) -> Linear.
+ * 64x64: one more up-block in G and one more down-block in D. ch = ngf (G), ndf (D). */
+static void build_gblock(gan_model *m, gblock *b, int idx, int in, int out) {
+    char nm[48];
+    snprintf(nm, sizeof nm, "block%d.b1", idx);
+    b->b1 = gan_batch_norm_layer_init(m->G, nm, in);
+    snprintf(nm, sizeof nm, "block%d.c1", idx);
+    b->c1 = gan_conv2d_layer_init(m->G, nm, in, out, 3, 1, 1, 1);
+    snprintf(nm, sizeof nm, "block%d.b2", idx);
+    b->b2 = gan_batch_norm_layer_init(m->G, nm, out);
+    snprintf(nm, sizeof nm, "block%d.c2", idx);
+    b->c2 = gan_conv2d_layer_init(m->G, nm, out, out, 3, 1, 1, 1);
+    snprintf(nm, sizeof nm, "block%d.c_sc", idx);
+    b->sc = gan_conv2d_layer_init(m->G, nm, in, out, 1, 1, 0, 1);
+}
+
+static void build_dblock(gan_model *m, dblock *b, int idx, int in, int out, int down, int first) {
+    char nm[48];
+    b->down = down;
+    b->first = first;
+    snprintf(nm, sizeof nm, "block%d.c1", idx);
+    d_conv_init(m, &b->c1, nm, in, out, 3, 1, 1, 1);
+    snprintf(nm, sizeof nm, "block%d.c2", idx);
+    d_conv_init(m, &b->c2, nm, out, out, 3, 1, 1, 1);
+    b->has_sc = down || in != out;
+    if (b->has_sc) {
+        snprintf(nm, sizeof nm, "block%d.c_sc", idx);
+        d_conv_init(m, &b->sc, nm, in, out, 1, 1, 0, 1);
+    }
+}
+
+static void build_resnet(gan_model *m) {
+    const gan_model_config *c = &m->cfg;
+    int ch = c->ngf, dch = c->ndf;
+    m->n_gb = c->size == 64 ? 4 : 3;
+    m->g_fc[0] = gan_linear_layer_init(m->G, "l1", c->nz, 4 * 4 * ch, 1);
+    for (int i = 0; i < m->n_gb; i++) build_gblock(m, &m->gb[i], i + 2, ch, ch);
+    m->g_bn[0] = gan_batch_norm_layer_init(m->G, "b_out", ch);
+    m->g_conv[0] = gan_conv2d_layer_init(m->G, "c_out", ch, c->channels, 3, 1, 1, 1);
+    m->n_db = c->size == 64 ? 5 : 4;
+    int n_down = c->size == 64 ? 3 : 2;
+    for (int i = 0; i < m->n_db; i++)
+        build_dblock(m, &m->db[i], i + 1, i == 0 ? c->channels : dch, dch, i < n_down, i == 0);
+    d_fc_init(m, &m->d[0], "l_out", dch, 1);
+}
+
+static gan_tensor *gblock_forward(gan_ctx *ctx, const gblock *b, gan_tensor *x) {
+    gan_tensor *h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &b->b1, x));
+    h = gan_conv2d_layer_forward(ctx, &b->c1, gan_upsample_nearest2d(ctx, h, 2));
+    h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &b->b2, h));
+    h = gan_conv2d_layer_forward(ctx, &b->c2, h);
+    gan_tensor *sc = gan_conv2d_layer_forward(ctx, &b->sc, gan_upsample_nearest2d(ctx, x, 2));
+    return gan_add(ctx, h, sc);
+}
+
+static gan_tensor *dblock_forward(gan_ctx *ctx, const dblock *b, gan_tensor *x) {
+    gan_tensor *h = b->first ? x : gan_relu(ctx, x);
+    h = d_conv(ctx, &b->c2, gan_relu(ctx, d_conv(ctx, &b->c1, h)));
+    if (b->down) h = gan_avg_pool2d(ctx, h, 2);
+    gan_tensor *sc = x;
+    if (b->has_sc) {
+        if (b->first) sc = d_conv(ctx, &b->sc, b->down ? gan_avg_pool2d(ctx, x, 2) : x);
+        else {
+            sc = d_conv(ctx, &b->sc, x);
+            if (b->down) sc = gan_avg_pool2d(ctx, sc, 2);
+        }
+    }
+    return gan_add(ctx, h, sc);
+}
+
+/* ---------------------------------------------------------------- init */
+
+/* DCGAN init (Radford et al.): conv weights N(0, 0.02), BN weight N(1, 0.02), BN bias 0.
+ * Applied after finalize, over the net's tensors by shape: 4-D weights are convs, 1-D
+ * weights are batch norms (layer-norm weights are 3-D and stay at one). */
 static void dcgan_reinit(gan_net *net, uint64_t seed) {
     int n = gan_net_num_tensors(net);
     for (int i = 0; i < n; i++) {
@@ -123,14 +280,18 @@ static void dcgan_reinit(gan_net *net, uint64_t seed) {
         size_t len = strlen(t->name);
         int is_weight = len > 7 && !strcmp(t->name + len - 7, ".weight");
         if (!is_weight) continue;
-        if (t->ndim == 4) { /* conv / conv-transpose */
+        if (t->ndim == 4) {
             gan_philox_normal(t->data, t->numel, seed, 1000 + (uint64_t)i);
             for (int64_t e = 0; e < t->numel; e++) t->data[e] *= 0.02f;
-        } else if (t->ndim == 1) { /* batch norm */
+        } else if (t->ndim == 1) {
             gan_philox_normal(t->data, t->numel, seed, 1000 + (uint64_t)i);
             for (int64_t e = 0; e < t->numel; e++) t->data[e] = 1.0f + 0.02f * t->data[e];
         }
     }
+}
+
+static void reset_sn(dlayer *l, uint64_t seed, uint64_t stream) {
+    if (l->has_sn) gan_spectral_norm_reset(&l->sn, seed, stream);
 }
 
 gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model **out) {
@@ -138,6 +299,7 @@ gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model *
     if (cfg->nz < 1 || cfg->nz > 4096) return gan_fail(GAN_ERR_ARG, "--nz: %d is out of range 1..4096", cfg->nz);
     if (cfg->channels < 1 || cfg->channels > 16)
         return gan_fail(GAN_ERR_ARG, "image channels: %d is out of range 1..16", cfg->channels);
+    if ((unsigned)cfg->d_norm > GAN_D_NORM_NONE) return gan_fail(GAN_ERR_ARG, "unknown D norm %d", (int)cfg->d_norm);
     switch (cfg->kind) {
     case GAN_MODEL_MLP:
         if (cfg->size < 1 || cfg->size > 256) return gan_fail(GAN_ERR_ARG, "image size %d is out of range for mlp", cfg->size);
@@ -148,24 +310,38 @@ gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model *
     case GAN_MODEL_DCGAN:
         if (cfg->size != 32 && cfg->size != 64 && cfg->size != 128)
             return gan_fail(GAN_ERR_ARG, "model dcgan needs --size 32, 64 or 128, got %d", cfg->size);
-        if (cfg->ngf < 1 || cfg->ndf < 1 || cfg->ngf > 1024 || cfg->ndf > 1024)
-            return gan_fail(GAN_ERR_ARG, "--ngf/--ndf must be in 1..1024 (got %d/%d)", cfg->ngf, cfg->ndf);
+        break;
+    case GAN_MODEL_RESNET:
+        if (cfg->size != 32 && cfg->size != 64)
+            return gan_fail(GAN_ERR_ARG, "model resnet needs 32x32 or 64x64 images (--size 32|64), got %d", cfg->size);
         break;
     default:
         return gan_fail(GAN_ERR_ARG, "unknown model kind %d", (int)cfg->kind);
     }
+    if (cfg->kind != GAN_MODEL_MLP && (cfg->ngf < 1 || cfg->ndf < 1 || cfg->ngf > 1024 || cfg->ndf > 1024))
+        return gan_fail(GAN_ERR_ARG, "--ngf/--ndf must be in 1..1024 (got %d/%d)", cfg->ngf, cfg->ndf);
     gan_model *m = gan_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->G = gan_net_new("G");
     m->D = gan_net_new("D");
     if (cfg->kind == GAN_MODEL_MLP) build_mlp(m);
     else if (cfg->kind == GAN_MODEL_DCGAN28) build_dcgan28(m);
-    else build_dcgan(m);
+    else if (cfg->kind == GAN_MODEL_DCGAN) build_dcgan(m);
+    else build_resnet(m);
     gan_net_finalize(m->G, seed * 2 + 1);
     gan_net_finalize(m->D, seed * 2 + 2);
-    if (cfg->kind != GAN_MODEL_MLP) {
+    if (cfg->kind == GAN_MODEL_DCGAN28 || cfg->kind == GAN_MODEL_DCGAN) {
         dcgan_reinit(m->G, seed * 2 + 1);
         dcgan_reinit(m->D, seed * 2 + 2);
+    }
+    if (cfg->sn) {
+        uint64_t stream = 5000;
+        for (int i = 0; i < MAX_LAYERS; i++, stream += 2) reset_sn(&m->d[i], seed * 2 + 2, stream);
+        for (int i = 0; i < m->n_db; i++, stream += 6) {
+            reset_sn(&m->db[i].c1, seed * 2 + 2, stream);
+            reset_sn(&m->db[i].c2, seed * 2 + 2, stream + 2);
+            reset_sn(&m->db[i].sc, seed * 2 + 2, stream + 4);
+        }
     }
     *out = m;
     return GAN_OK;
@@ -177,6 +353,8 @@ void gan_model_free(gan_model *m) {
     gan_net_free(m->D);
     gan_free(m);
 }
+
+/* ---------------------------------------------------------------- forward */
 
 gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z) {
     const gan_model_config *c = &m->cfg;
@@ -206,6 +384,12 @@ gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z) {
                                : gan_tanh(ctx, h);
         }
         return h;
+    case GAN_MODEL_RESNET:
+        h = gan_linear_layer_forward(ctx, &m->g_fc[0], h);
+        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf, 4, 4));
+        for (int i = 0; i < m->n_gb; i++) h = gblock_forward(ctx, &m->gb[i], h);
+        h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->g_bn[0], h));
+        return gan_tanh(ctx, gan_conv2d_layer_forward(ctx, &m->g_conv[0], h));
     }
     return NULL;
 }
@@ -219,22 +403,29 @@ gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x) {
     case GAN_MODEL_MLP:
         h = gan_reshape(ctx, h, GAN_SHAPE(N, -1));
         for (int i = 0; i < m->n_d; i++) {
-            h = gan_linear_layer_forward(ctx, &m->d_fc[i], h);
+            h = d_fc(ctx, &m->d[i], h);
             if (i < m->n_d - 1) h = gan_leaky_relu(ctx, h, 0.2f);
         }
         return h;
     case GAN_MODEL_DCGAN28:
-        h = gan_leaky_relu(ctx, gan_conv2d_layer_forward(ctx, &m->d_conv[0], h), 0.2f);
-        h = gan_conv2d_layer_forward(ctx, &m->d_conv[1], h);
-        h = gan_leaky_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->d_bn[1], h), 0.2f);
-        return gan_linear_layer_forward(ctx, &m->d_fc[0], gan_reshape(ctx, h, GAN_SHAPE(N, -1)));
+        h = gan_leaky_relu(ctx, d_conv(ctx, &m->d[0], h), 0.2f);
+        h = d_norm(ctx, m, 1, d_conv(ctx, &m->d[1], h));
+        h = gan_leaky_relu(ctx, h, 0.2f);
+        return d_fc(ctx, &m->d[2], gan_reshape(ctx, h, GAN_SHAPE(N, -1)));
     case GAN_MODEL_DCGAN:
         for (int i = 0; i < m->n_d; i++) {
-            h = gan_conv2d_layer_forward(ctx, &m->d_conv[i], h);
-            if (m->d_has_bn[i]) h = gan_batch_norm_layer_forward(ctx, &m->d_bn[i], h);
+            h = d_norm(ctx, m, i, d_conv(ctx, &m->d[i], h));
             if (i < m->n_d - 1) h = gan_leaky_relu(ctx, h, 0.2f);
         }
         return gan_reshape(ctx, h, GAN_SHAPE(N, 1));
+    case GAN_MODEL_RESNET:
+        for (int i = 0; i < m->n_db; i++) h = dblock_forward(ctx, &m->db[i], h);
+        h = gan_sum(ctx, gan_relu(ctx, h), GAN_AXIS(2) | GAN_AXIS(3), 0); /* global sum pool */
+        return d_fc(ctx, &m->d[0], h);
     }
     return NULL;
+}
+
+gan_tensor *gan_model_d_forward(gan_ctx *ctx, void *model, gan_tensor *x) {
+    return gan_model_discriminate(ctx, (gan_model *)model, x);
 }

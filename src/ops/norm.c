@@ -26,6 +26,13 @@ static gview make_view(const gan_tensor *x, int kind) {
 
 #define GBLOCK 8   /* groups per work item: their runs of one `a` sit together in memory */
 
+/* Groups per work item: fewer when there are few groups, so threads get work. A group's
+ * order of summation does not depend on it. */
+static int64_t group_block(int64_t G) {
+    int64_t b = G / 16;
+    return b < 1 ? 1 : b > GBLOCK ? GBLOCK : b;
+}
+
 /* Σ (p - k) and Σ (p - k)^2 over a run, added to s1/s2. The shift k (the group's first value)
  * keeps the one-pass variance free of cancellation when |mean| >> std. */
 static inline void shifted_sums(const float *p, int64_t n, double k, double *s1, double *s2) {
@@ -73,11 +80,11 @@ static inline void grad_sums(const float *x, const float *dy, int64_t n, double 
 // x (A,G,S) -> mean (G), invstd (G) = 1/sqrt(var + eps), var (G, biased)
 static void group_stats(const float *x, gview v, float eps, float *mean, float *invstd,
                         double *var) {
-    int64_t nb = (v.G + GBLOCK - 1) / GBLOCK;
+    int64_t gb = group_block(v.G), nb = (v.G + gb - 1) / gb;
     double cnt = (double)(v.A * v.S);
 #pragma omp parallel for schedule(static) if (v.A * v.G * v.S > GAN_PARALLEL_MIN && nb > 1)
     for (int64_t b = 0; b < nb; b++) {
-        int64_t g0 = b * GBLOCK, ng = v.G - g0 < GBLOCK ? v.G - g0 : GBLOCK;
+        int64_t g0 = b * gb, ng = v.G - g0 < gb ? v.G - g0 : gb;
         double s1[GBLOCK] = {0}, s2[GBLOCK] = {0}, k[GBLOCK];
         for (int64_t j = 0; j < ng; j++) k[j] = x[(g0 + j) * v.S];
         /* every group of the block sums its runs in the order a = 0, 1, ... */
@@ -97,10 +104,10 @@ static void group_stats(const float *x, gview v, float eps, float *mean, float *
 // x, dy (A,G,S), mean (G) -> sg (G) = Σ dy, sgx (G) = Σ dy * (x - mean), per group
 static void group_grad_sums(const float *x, const float *dy, gview v, const float *mean,
                             double *sg, double *sgx) {
-    int64_t nb = (v.G + GBLOCK - 1) / GBLOCK;
+    int64_t gb = group_block(v.G), nb = (v.G + gb - 1) / gb;
 #pragma omp parallel for schedule(static) if (v.A * v.G * v.S > GAN_PARALLEL_MIN && nb > 1)
     for (int64_t b = 0; b < nb; b++) {
-        int64_t g0 = b * GBLOCK, ng = v.G - g0 < GBLOCK ? v.G - g0 : GBLOCK;
+        int64_t g0 = b * gb, ng = v.G - g0 < gb ? v.G - g0 : gb;
         double s1[GBLOCK] = {0}, s2[GBLOCK] = {0};
         for (int64_t a = 0; a < v.A; a++)
             for (int64_t j = 0; j < ng; j++) {
@@ -226,8 +233,8 @@ static void group_norm_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor 
     double *sg = gan_ctx_alloc(ctx, sizeof(double) * 2 * (size_t)v.G), *sgx = sg + v.G;
     group_grad_sums(x->data, dy->data, v, mean, sg, sgx);
     if (need_g || need_b) {
-        gan_tensor *dg = need_g ? gan_zeros(ctx, gamma->ndim, gamma->shape) : NULL;
-        gan_tensor *db = need_b ? gan_zeros(ctx, beta->ndim, beta->shape) : NULL;
+        gan_tensor *dg = need_g ? gan_empty(ctx, gamma->ndim, gamma->shape) : NULL;
+        gan_tensor *db = need_b ? gan_empty(ctx, beta->ndim, beta->shape) : NULL;
         /* groups of one channel are summed in group order (instance norm: over n) */
         double *cg = gan_ctx_alloc(ctx, sizeof(double) * 2 * (size_t)v.C), *cb = cg + v.C;
         for (int c = 0; c < v.C; c++) cg[c] = cb[c] = 0;

@@ -115,10 +115,13 @@ static void reduce_runs(const float *a, const plan *p, float *out, int is_max) {
     int64_t L = c->size[c->n - 1];
     cdims kd = select_dims(c, 0, -1), rd = select_dims(c, 1, c->n - 1);
     int64_t n_out = p->n_out, n_outer = dims_count(&rd);
-    int64_t n_items = (n_out + OUT_BLOCK - 1) / OUT_BLOCK;
+    /* smaller blocks when there are few outputs, so threads get work; each output's order of
+     * summation does not depend on the block */
+    int64_t ob = n_out / 16 < OUT_BLOCK ? (n_out / 16 > 1 ? n_out / 16 : 1) : OUT_BLOCK;
+    int64_t n_items = (n_out + ob - 1) / ob;
 #pragma omp parallel for schedule(static) if (p->n_out * p->n_red > GAN_PARALLEL_MIN && n_items > 1)
     for (int64_t it = 0; it < n_items; it++) {
-        int64_t o0 = it * OUT_BLOCK, nb = n_out - o0 < OUT_BLOCK ? n_out - o0 : OUT_BLOCK;
+        int64_t o0 = it * ob, nb = n_out - o0 < ob ? n_out - o0 : ob;
         int64_t base[OUT_BLOCK], kidx[GAN_MAX_DIMS], ridx[GAN_MAX_DIMS];
         double acc[OUT_BLOCK];
         float mx[OUT_BLOCK];

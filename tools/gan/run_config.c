@@ -21,6 +21,10 @@ void run_config_defaults(run_config *c) {
     c->sample_every = 250;
     c->ckpt_every = 500;
     c->log_every = 50;
+    c->loss = "bce";
+    c->optim = "adam";
+    c->d_norm = "batch";
+    c->r1_every = 1;
 }
 
 char *run_config_to_json(const run_config *c, int pretty) {
@@ -45,6 +49,15 @@ char *run_config_to_json(const run_config *c, int pretty) {
     cJSON_AddNumberToObject(j, "sample_every", c->sample_every);
     cJSON_AddNumberToObject(j, "ckpt_every", c->ckpt_every);
     cJSON_AddNumberToObject(j, "log_every", c->log_every);
+    cJSON_AddStringToObject(j, "loss", c->loss);
+    cJSON_AddStringToObject(j, "optim", c->optim);
+    cJSON_AddStringToObject(j, "d_norm", c->d_norm);
+    cJSON_AddNumberToObject(j, "gp", c->gp);
+    cJSON_AddNumberToObject(j, "r1", c->r1);
+    cJSON_AddNumberToObject(j, "r1_every", c->r1_every);
+    cJSON_AddNumberToObject(j, "clip", c->clip);
+    cJSON_AddNumberToObject(j, "ema", c->ema);
+    cJSON_AddNumberToObject(j, "sn", c->sn);
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return s;
@@ -75,8 +88,8 @@ gan_status run_config_load(const char *path, run_config *c) {
     free(buf);
     if (!j) return gan_fail(GAN_ERR_FORMAT, "%s: not valid JSON", path);
     run_config_defaults(c);
-    const char *skeys[3] = {"model", "data", "out"};
-    for (int i = 0; i < 2; i++) {
+    const char *skeys[5] = {"model", "data", "loss", "optim", "d_norm"};
+    for (int i = 0; i < 5; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, skeys[i]);
         if (!cJSON_IsString(v)) {
             cJSON_Delete(j);
@@ -86,13 +99,18 @@ gan_status run_config_load(const char *path, run_config *c) {
     }
     c->model = c->strings[0];
     c->data = c->strings[1];
+    c->loss = c->strings[2];
+    c->optim = c->strings[3];
+    c->d_norm = c->strings[4];
     struct { const char *k; int kind; void *p; } nums[] = {
         {"steps", 2, &c->steps}, {"batch", 0, &c->batch}, {"n_critic", 0, &c->n_critic},
         {"nz", 0, &c->nz}, {"ngf", 0, &c->ngf}, {"ndf", 0, &c->ndf}, {"size", 0, &c->size},
         {"channels", 0, &c->channels}, {"lr_g", 1, &c->lr_g}, {"lr_d", 1, &c->lr_d},
         {"beta1", 1, &c->beta1}, {"beta2", 1, &c->beta2}, {"seed", 2, &c->seed},
         {"threads", 0, &c->threads}, {"sample_every", 0, &c->sample_every},
-        {"ckpt_every", 0, &c->ckpt_every}, {"log_every", 0, &c->log_every}};
+        {"ckpt_every", 0, &c->ckpt_every}, {"log_every", 0, &c->log_every},
+        {"gp", 1, &c->gp}, {"r1", 1, &c->r1}, {"r1_every", 0, &c->r1_every},
+        {"clip", 1, &c->clip}, {"ema", 1, &c->ema}, {"sn", 0, &c->sn}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         double v;
         if (!get_num(j, nums[i].k, &v)) {

@@ -13,7 +13,10 @@ typedef struct run_config {
     float lr_g, lr_d, beta1, beta2;
     int64_t seed;
     int sample_every, ckpt_every, log_every;
-    char strings[3][4096]; /* storage for model/data/out when read from JSON */
+    const char *loss, *optim, *d_norm;   /* bce|lsgan|wgan|hinge, adam|rmsprop, batch|layer|none */
+    float gp, r1, clip, ema;
+    int r1_every, sn;
+    char strings[6][4096]; /* storage for the strings when read from JSON */
 } run_config;
 
 void run_config_defaults(run_config *c);

@@ -19,7 +19,7 @@ int cmd_sample(int argc, char **argv) {
     int n = 64, threads = 0, nrow = 0, batch = 256;
     int64_t seed = 1;
     const char *out = NULL, *save_z = NULL;
-    int raw = 0;
+    int raw = 0, no_ema = 0;
     cli_flag flags[] = {
         {"--n", FLAG_INT, &n, "number of samples [64]", 0},
         {"--seed", FLAG_I64, &seed, "noise seed [1]", 0},
@@ -29,6 +29,7 @@ int cmd_sample(int argc, char **argv) {
         {"--threads", FLAG_INT, &threads, "threads (0 = all cores) [0]", 0},
         {"--float", FLAG_BOOL, &raw, "with .npy: write G's raw float32 output (N,C,H,W) in [-1,1]", 0},
         {"--save-z", FLAG_STR, &save_z, "also write the noise used, float32 (N, nz), to this .npy", 0},
+        {"--no-ema", FLAG_BOOL, &no_ema, "use G's own weights even when the checkpoint has EMA weights", 0},
     };
     const char *pos[1];
     int npos;
@@ -45,7 +46,7 @@ int cmd_sample(int argc, char **argv) {
     gan_set_threads(threads);
 
     gan_model *m;
-    if (gan_checkpoint_load_model(pos[0], &m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    if (gan_checkpoint_load_model(pos[0], !no_ema, &m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     const gan_model_config *c = gan_model_cfg(m);
     int64_t per = (int64_t)c->channels * c->size * c->size;
     float *all = malloc(sizeof(float) * (size_t)per * (size_t)n);

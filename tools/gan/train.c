@@ -25,6 +25,20 @@ static int make_dir(const char *path) {
     return -1;
 }
 
+/* 28x28 -> 32x32 with a 2-pixel black border (byte 0 = -1 after scaling), in place. */
+static void pad_to_32(gan_u8_images *im) {
+    int64_t per = (int64_t)im->c * 32 * 32;
+    uint8_t *out = gan_calloc((size_t)im->n, (size_t)per);
+    for (int n = 0; n < im->n; n++)
+        for (int c = 0; c < im->c; c++)
+            for (int y = 0; y < 28; y++)
+                memcpy(out + n * per + ((int64_t)c * 32 + y + 2) * 32 + 2,
+                       im->data + (((int64_t)n * im->c + c) * 28 + y) * 28, 28);
+    free(im->data);
+    im->data = out;
+    im->h = im->w = 32;
+}
+
 static int file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0;
@@ -53,13 +67,9 @@ static gan_status trim_metrics(const char *path, int64_t last_step) {
     return st;
 }
 
-static gan_status write_grid(gan_ctx *ctx, gan_model *m, gan_tensor *zfix, const char *run,
+static gan_status write_grid(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, const char *run,
                              int64_t step) {
-    int old_grad = gan_ctx_set_grad(ctx, 0);
-    gan_ctx_set_training(ctx, 0); /* running BN stats: sampling never changes the state */
-    gan_tensor *x = gan_model_generate(ctx, m, zfix);
-    gan_ctx_set_training(ctx, 1);
-    gan_ctx_set_grad(ctx, old_grad);
+    gan_tensor *x = gan_trainer_sample(t, ctx, zfix);
     char path[4200];
     snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, (long long)step);
     gan_status s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
@@ -68,6 +78,31 @@ static gan_status write_grid(gan_ctx *ctx, gan_model *m, gan_tensor *zfix, const
     if (!s) s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
                                    x->shape[3], 8, 2);
     return s;
+}
+
+/* --preset: the settings of the papers, applied before the user's own flags win. */
+static int apply_preset(const char *p, run_config *c) {
+    if (!strcmp(p, "dcgan")) return 0;
+    if (!strcmp(p, "wgan")) { /* Arjovsky et al. 2017 */
+        c->loss = "wgan"; c->optim = "rmsprop"; c->lr_g = c->lr_d = 5e-5f; c->n_critic = 5;
+        c->clip = 0.01f;
+        return 0;
+    }
+    if (!strcmp(p, "wgan-gp")) { /* Gulrajani et al. 2017 */
+        c->loss = "wgan"; c->gp = 10; c->lr_g = c->lr_d = 1e-4f; c->beta1 = 0; c->beta2 = 0.9f;
+        c->n_critic = 5; c->d_norm = "layer";
+        return 0;
+    }
+    if (!strcmp(p, "hinge-sn")) { /* Miyato et al. 2018 (SNGAN), n_dis = 5, Adam 2e-4, 0/0.9 */
+        c->loss = "hinge"; c->sn = 1; c->lr_g = c->lr_d = 2e-4f; c->beta1 = 0; c->beta2 = 0.9f;
+        c->n_critic = 5; c->d_norm = "none";
+        return 0;
+    }
+    if (!strcmp(p, "lsgan")) { /* Mao et al. 2017 */
+        c->loss = "lsgan";
+        return 0;
+    }
+    return -1;
 }
 
 static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const char *json,
@@ -86,7 +121,7 @@ static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const
 int cmd_train(int argc, char **argv) {
     run_config c;
     run_config_defaults(&c);
-    const char *resume = NULL;
+    const char *resume = NULL, *preset = NULL;
     float lr = 0;
     cli_flag flags[] = {
         {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) [dcgan]", 0},
@@ -110,13 +145,29 @@ int cmd_train(int argc, char **argv) {
         {"--sample-every", FLAG_INT, &c.sample_every, "write a sample grid every K steps [250]", 0},
         {"--ckpt-every", FLAG_INT, &c.ckpt_every, "write a checkpoint every K steps [500]", 0},
         {"--log-every", FLAG_INT, &c.log_every, "append to metrics.jsonl every K steps [50]", 0},
+        {"--preset", FLAG_STR, &preset, "dcgan | wgan | wgan-gp | hinge-sn | lsgan: the paper's settings (flags given too win)", 0},
+        {"--loss", FLAG_STR, &c.loss, "bce | lsgan | wgan | hinge [bce]", 0},
+        {"--optim", FLAG_STR, &c.optim, "adam | rmsprop [adam]", 0},
+        {"--gp", FLAG_FLOAT, &c.gp, "WGAN-GP gradient penalty weight lambda (10) [0: off]", 0},
+        {"--r1", FLAG_FLOAT, &c.r1, "R1 penalty weight gamma on real data [0: off]", 0},
+        {"--r1-every", FLAG_INT, &c.r1_every, "lazy R1: apply every K D steps [1]", 0},
+        {"--clip", FLAG_FLOAT, &c.clip, "WGAN weight clipping of D to [-C, C] [0: off]", 0},
+        {"--sn", FLAG_BOOL, &c.sn, "spectral normalisation of D's conv and linear weights", 0},
+        {"--d-norm", FLAG_STR, &c.d_norm, "D's hidden norm: batch | layer | none [batch]", 0},
+        {"--ema", FLAG_FLOAT, &c.ema, "EMA of G's weights with this decay, e.g. 0.999 (gan sample uses it) [0: off]", 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[1];
     int npos;
-    int rc = cli_parse(CMD, "--data D --out RUN [flags]   |   gan train --resume RUN [--steps N]",
-                       argc, argv, flags, nf, pos, 0, &npos);
+    const char *usage = "--data D --out RUN [flags]   |   gan train --resume RUN [--steps N]";
+    int rc = cli_parse(CMD, usage, argc, argv, flags, nf, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    if (preset) {
+        if (apply_preset(preset, &c))
+            return cli_error(CMD, CLI_USAGE, "--preset: unknown preset '%s' (expected dcgan, wgan, wgan-gp, hinge-sn or lsgan)", preset);
+        rc = cli_parse(CMD, usage, argc, argv, flags, nf, pos, 0, &npos); /* explicit flags win */
+        if (rc) return rc < 0 ? CLI_OK : rc;
+    }
 
     char run[4096], path[4200];
     if (resume) {
@@ -124,8 +175,12 @@ int cmd_train(int argc, char **argv) {
             if (flags[i].seen && strcmp(flags[i].name, "--resume") && strcmp(flags[i].name, "--steps") &&
                 strcmp(flags[i].name, "--threads"))
                 return cli_error(CMD, CLI_USAGE, "%s cannot be changed when resuming (only --steps and --threads)", flags[i].name);
-        int64_t steps = c.steps, steps_seen = flags[4].seen;
-        int threads = c.threads, threads_seen = flags[17].seen;
+        int64_t steps = c.steps;
+        int threads = c.threads, steps_seen = 0, threads_seen = 0;
+        for (int i = 0; i < nf; i++) {
+            if (!strcmp(flags[i].name, "--steps")) steps_seen = flags[i].seen;
+            if (!strcmp(flags[i].name, "--threads")) threads_seen = flags[i].seen;
+        }
         snprintf(run, sizeof run, "%s", resume);
         snprintf(path, sizeof path, "%s/config.json", run);
         if (run_config_load(path, &c)) return cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
@@ -144,9 +199,28 @@ int cmd_train(int argc, char **argv) {
     if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) return cli_error(CMD, CLI_USAGE, "--beta1/--beta2 must be in [0, 1)");
     if (c.threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
-    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf};
+    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf, .sn = c.sn != 0};
     int is_dcgan = !strcmp(c.model, "dcgan") || !strcmp(c.model, "dcgan28");
-    if (!is_dcgan && strcmp(c.model, "mlp")) return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp or dcgan)", c.model);
+    int is_resnet = !strcmp(c.model, "resnet");
+    if (!is_dcgan && !is_resnet && strcmp(c.model, "mlp"))
+        return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp, dcgan or resnet)", c.model);
+    gan_train_opts o = gan_train_opts_default();
+    o.batch = c.batch;
+    o.n_critic = c.n_critic;
+    o.lr_g = c.lr_g;
+    o.lr_d = c.lr_d;
+    o.beta1 = c.beta1;
+    o.beta2 = c.beta2;
+    o.seed = (uint64_t)c.seed;
+    o.gp = c.gp;
+    o.r1 = c.r1;
+    o.r1_every = c.r1_every;
+    o.clip = c.clip;
+    o.ema = c.ema;
+    if (gan_loss_kind_parse(c.loss, &o.loss) || gan_d_norm_parse(c.d_norm, &mc.d_norm))
+        return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
+    if (!strcmp(c.optim, "rmsprop")) o.optim = GAN_OPTIM_RMSPROP;
+    else if (strcmp(c.optim, "adam")) return cli_error(CMD, CLI_USAGE, "--optim: unknown optimizer '%s' (expected adam or rmsprop)", c.optim);
     gan_set_threads(c.threads);
 
     /* data */
@@ -159,11 +233,17 @@ int cmd_train(int argc, char **argv) {
         return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, im.h, im.w);
     }
     gan_u8_images_to_nchw(&im);
+    if (is_resnet && im.h == 28) pad_to_32(&im); /* Fashion-MNIST for the 32-pixel ResNet */
     c.size = im.h;
     c.channels = im.c;
     mc.size = c.size;
     mc.channels = c.channels;
-    mc.kind = !is_dcgan ? GAN_MODEL_MLP : c.size == 28 ? GAN_MODEL_DCGAN28 : GAN_MODEL_DCGAN;
+    mc.kind = is_resnet ? GAN_MODEL_RESNET : !is_dcgan ? GAN_MODEL_MLP
+              : c.size == 28 ? GAN_MODEL_DCGAN28 : GAN_MODEL_DCGAN;
+    if (gan_train_opts_check(&o, &mc)) {
+        gan_u8_images_free(&im);
+        return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
+    }
     gan_model *m;
     if (gan_model_new(&mc, (uint64_t)c.seed, &m)) {
         gan_u8_images_free(&im);
@@ -176,8 +256,6 @@ int cmd_train(int argc, char **argv) {
     gan_ctx *ctx = NULL;
     gan_batcher *batcher = NULL;
     gan_trainer t;
-    gan_train_opts o = {.batch = c.batch, .n_critic = c.n_critic, .lr_g = c.lr_g, .lr_d = c.lr_d,
-                        .beta1 = c.beta1, .beta2 = c.beta2, .seed = (uint64_t)c.seed};
     gan_trainer_init(&t, m, &o);
     snprintf(path, sizeof path, "%s/config.json", run);
     if (!resume && file_exists(path)) {
@@ -251,13 +329,15 @@ int cmd_train(int argc, char **argv) {
             break;
         }
         if (t.step % c.log_every == 0 || t.step == c.steps) {
-            fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g}\n",
+            fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g",
                     (long long)t.step, seconds_before + now_seconds() - t0, st.loss_d,
                     isnan(last_g) ? 0.0 : last_g, st.d_real, st.d_fake);
+            if (!isnan(st.penalty)) fprintf(mf, ", \"penalty\": %.6g", st.penalty);
+            fprintf(mf, "}\n");
             fflush(mf);
         }
         if (t.step % c.sample_every == 0 || t.step == c.steps)
-            if ((s = write_grid(ctx, m, zfix, run, t.step))) break;
+            if ((s = write_grid(ctx, &t, zfix, run, t.step))) break;
         gan_ctx_reset(ctx);
         if (t.step % c.ckpt_every == 0 && t.step != c.steps)
             if ((s = save_ckpt(run, m, &t, json, 0))) break;
@@ -290,6 +370,7 @@ int cmd_train(int argc, char **argv) {
     ret = CLI_OK;
 done:
     gan_batcher_free(batcher);
+    gan_trainer_free(&t);
     gan_ctx_free(ctx);
     free(json);
     free(json_pretty);
