@@ -24,7 +24,9 @@ static double ref(th_fixture *f, gan_ctx *ctx, const char *name) {
     return (double)t->data[0] + (double)t->data[1];
 }
 
-static gan_feats feats_of(gan_tensor *t) { return gan_feats_f32(t->data, t->shape[0], t->shape[1]); }
+static gan_feats feats_of(gan_tensor *t) {
+    return gan_feats_f32(t->data, t->shape[0], t->shape[1]);
+}
 
 static double *to_f64(const float *x, int64_t n) {
     double *y = malloc(sizeof(double) * (size_t)n);
@@ -100,7 +102,8 @@ static void test_fixtures(void) {
         snprintf(nm, sizeof nm, "kid.%s.idx_y", kpairs[p]);
         gan_tensor *iy = th_fixture_get(f, ctx, nm);
         int S = ix->shape[0], m = ix->shape[1];
-        int *idx_x = malloc(sizeof(int) * (size_t)S * m), *idx_y = malloc(sizeof(int) * (size_t)S * m);
+        int *idx_x = malloc(sizeof(int) * (size_t)S * m);
+        int *idx_y = malloc(sizeof(int) * (size_t)S * m);
         for (int i = 0; i < S * m; i++) {
             idx_x[i] = (int)ix->data[i];
             idx_y[i] = (int)iy->data[i];
@@ -182,7 +185,10 @@ static void test_fid_closed_forms(void) {
     double *x = randn64((int64_t)n * d, 1);
     /* correlated, non-centred features */
     for (int i = 0; i < n; i++)
-        for (int j = d - 1; j > 0; j--) x[(int64_t)i * d + j] += 0.5 * x[(int64_t)i * d + j - 1] + 0.1 * j;
+        for (int j = d - 1; j > 0; j--) {
+            double *row = x + (int64_t)i * d;
+            row[j] += 0.5 * row[j - 1] + 0.1 * j;
+        }
     gan_feats fx = gan_feats_f64(x, n, d);
     double tr = trace_cov(fx), fid = NAN;
     gan_fid(fx, fx, &fid);
@@ -192,7 +198,8 @@ static void test_fid_closed_forms(void) {
     double *xs = malloc(sizeof(double) * (size_t)n * d), c2 = 0;
     for (int j = 0; j < d; j++) c2 += (0.05 * j - 0.7) * (0.05 * j - 0.7);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < d; j++) xs[(int64_t)i * d + j] = x[(int64_t)i * d + j] + (0.05 * j - 0.7);
+        for (int j = 0; j < d; j++)
+            xs[(int64_t)i * d + j] = x[(int64_t)i * d + j] + (0.05 * j - 0.7);
     gan_fid(fx, gan_feats_f64(xs, n, d), &fid);
     th_check(rel(fid, c2) < 1e-8, "fid(X, X + c) = |c|^2", "%.12f vs %.12f rel %.2e", fid, c2,
              rel(fid, c2));
@@ -241,8 +248,8 @@ static void test_fid_closed_forms(void) {
         for (int j = 0; j < D; j++)
             want += (mu[0][j] - mu[1][j]) * (mu[0][j] - mu[1][j]) +
                     (s[0][j] - s[1][j]) * (s[0][j] - s[1][j]);
-        gan_fid(gan_feats_f64(set[0], 2 * D * reps[0], D), gan_feats_f64(set[1], 2 * D * reps[1], D),
-                &fid);
+        gan_fid(gan_feats_f64(set[0], 2 * D * reps[0], D),
+                gan_feats_f64(set[1], 2 * D * reps[1], D), &fid);
         /* singular: eigenvalues ~1e-16 of the product become ~1e-8 under the square root */
         double tol = variant ? 1e-7 : 1e-10;
         th_check(rel(fid, want) < tol, variant ? "fid closed form, singular covariances"
@@ -442,6 +449,19 @@ static void test_prdc(void) {
                  want[i]);
     }
 
+    /* ties, by hand (1-D, k = 1; integer distances are exact): real {0, 1} both have radius 1,
+     * fake {2, 10} radius 8. Fake 2 lies exactly on real 1's ball: inside for precision (<=),
+     * outside for density and coverage (<). */
+    {
+        double tr[2] = {0, 1}, tf[2] = {2, 10};
+        gan_prdc_result t;
+        st = gan_prdc(gan_feats_f64(tr, 2, 1), gan_feats_f64(tf, 2, 1), 1, &t);
+        th_check(st == GAN_OK && t.precision == 0.5 && t.recall == 1 && t.density == 0 &&
+                     t.coverage == 0,
+                 "prdc ties by hand (<= vs <)", "P %g R %g D %g C %g", t.precision, t.recall,
+                 t.density, t.coverage);
+    }
+
     /* identical sets: everything inside; far apart: nothing */
     gan_prdc_result same, far;
     gan_prdc(gan_feats_f32(re, nr, d), gan_feats_f32(re, nr, d), 3, &same);
@@ -575,7 +595,9 @@ static void test_bad_input(void) {
     CASE("fid d mismatch", gan_fid(fx, gan_feats_f32(y, 20, 3), &fid));
     CASE("fid NULL data", gan_fid(gan_feats_f32(NULL, 20, 4), fx, &fid));
     CASE("fid d = 0", gan_fid(gan_feats_f32(x, 20, 0), gan_feats_f32(x, 20, 0), &fid));
+    memset(&s, 0x5a, sizeof s);
     CASE("stats n = 1", gan_fid_stats_compute(gan_feats_f32(x, 1, 4), &s));
+    int zeroed = !s.mu && !s.sigma && s.d == 0;
     CASE("kid subset_size 1", gan_kid(fx, fx, &(gan_kid_opts){5, 1, 0}, &kr));
     CASE("kid n_subsets 0", gan_kid(fx, fx, &(gan_kid_opts){0, 10, 0}, &kr));
     int idx[4] = {0, 1, 2, 20};
@@ -596,6 +618,7 @@ static void test_bad_input(void) {
         th_check(c[i].st == GAN_ERR_ARG, label, "%s", c[i].msg);
     }
     th_check(fid == 123, "bad input leaves outputs untouched", "%g", fid);
+    th_check(zeroed, "failed stats compute leaves the struct zeroed", "%s", "");
     /* n = 2 is enough for FID: the covariance of two points */
     float two[2 * 2] = {0, 0, 2, 0};
     gan_fid_stats_compute(gan_feats_f32(two, 2, 2), &s);

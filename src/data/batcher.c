@@ -6,7 +6,8 @@
 #include "internal.h"
 
 struct gan_batcher {
-    const uint8_t *images;     /* n x (c*h*w), borrowed */
+    const uint8_t *images;     /* n x (c*h*w), borrowed; or */
+    const float *samples;      /* n x (c*h*w) floats, borrowed */
     int n, c, h, w;
     uint64_t seed;
     int64_t perm_epoch;        /* epoch the cached permutation belongs to (-1: none) */
@@ -24,6 +25,12 @@ gan_batcher *gan_batcher_new(const uint8_t *images, int n, int c, int h, int w, 
     b->seed = seed;
     b->perm_epoch = -1;
     b->perm = gan_malloc(sizeof(int) * (size_t)n);
+    return b;
+}
+
+gan_batcher *gan_batcher_new_f32(const float *samples, int n, int c, int h, int w, uint64_t seed) {
+    gan_batcher *b = gan_batcher_new(NULL, n, c, h, w, seed);
+    b->samples = samples;
     return b;
 }
 
@@ -56,8 +63,10 @@ int gan_batcher_index(gan_batcher *b, int64_t step, int batch, int j) {
 gan_tensor *gan_batcher_get(gan_batcher *b, gan_ctx *ctx, int64_t step, int batch) {
     int64_t per = (int64_t)b->c * b->h * b->w;
     gan_tensor *x = gan_empty(ctx, GAN_SHAPE(batch, b->c, b->h, b->w));
-    for (int j = 0; j < batch; j++)
-        gan_image_from_u8(b->images + per * gan_batcher_index(b, step, batch, j), per,
-                          x->data + per * j);
+    for (int j = 0; j < batch; j++) {
+        int64_t i = gan_batcher_index(b, step, batch, j);
+        if (b->samples) memcpy(x->data + per * j, b->samples + per * i, sizeof(float) * (size_t)per);
+        else gan_image_from_u8(b->images + per * i, per, x->data + per * j);
+    }
     return x;
 }

@@ -29,6 +29,7 @@ void gan_fid_stats_free(gan_fid_stats *s) {
 // large means do not cancel the covariance's digits.
 gan_status gan_fid_stats_compute(gan_feats x, gan_fid_stats *out) {
     if (!out) return gan_fail(GAN_ERR_ARG, "gan_fid_stats_compute: out is NULL");
+    stats_zero(out);
     gan_status st = gan_feats_check(x, "gan_fid_stats_compute", "x", 2);
     if (st != GAN_OK) return st;
     const int d = x.d, n = x.n;

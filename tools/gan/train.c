@@ -16,6 +16,9 @@
 #define CMD "train"
 #define N_FIXED 64          /* samples in each grid (8 x 8) */
 #define FIXED_STREAM 0xF17EDull
+#define RING_N 65536        /* ring8 training points */
+#define RING_PLOT 2000      /* ring8 samples plotted and measured */
+#define RING_SCALE 2.5f     /* ring8 points / 2.5 fit G's tanh range */
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) { (void)sig; interrupted = 1; }
@@ -77,6 +80,20 @@ static gan_status write_grid(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, con
     snprintf(path, sizeof path, "%s/samples/latest.png", run);
     if (!s) s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
                                    x->shape[3], 8, 2);
+    return s;
+}
+
+/* ring8: 2,000 samples from fixed noise, scaled back, plotted and measured. */
+static gan_status write_ring(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, const char *run,
+                             int64_t step, gan_ring8_meter *meter) {
+    gan_tensor *x = gan_trainer_sample(t, ctx, zfix);
+    for (int64_t i = 0; i < x->numel; i++) x->data[i] *= RING_SCALE;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, (long long)step);
+    gan_status s = gan_ring8_plot(path, x->data, x->shape[0], 400);
+    snprintf(path, sizeof path, "%s/samples/%s.png", run, meter ? "ring8" : "latest");
+    if (!s) s = gan_ring8_plot(path, x->data, x->shape[0], 400);
+    if (meter) *meter = gan_ring8_measure(x->data, x->shape[0]);
     return s;
 }
 
@@ -224,15 +241,28 @@ int cmd_train(int argc, char **argv) {
     gan_set_threads(c.threads);
 
     /* data */
-    gan_u8_images im;
+    gan_u8_images im = {0};
     gan_u8_labels lb;
-    if (gan_dataset_load(c.data, c.size, &im, &lb)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-    gan_u8_labels_free(&lb);
+    float *points = NULL; /* ring8: 2-D points, scaled into G's tanh range */
+    int ring = !strcmp(c.data, "ring8");
+    if (ring) {
+        if (is_dcgan || is_resnet) return cli_error(CMD, CLI_USAGE, "--data ring8 holds 2-D points: use --model mlp");
+        points = malloc(sizeof(float) * 2 * RING_N);
+        gan_ring8_sample(points, RING_N, (uint64_t)c.seed, 77);
+        for (int i = 0; i < 2 * RING_N; i++) points[i] /= RING_SCALE;
+        im.n = RING_N;
+        im.h = im.w = 1;
+        im.c = 2;
+    } else if (gan_dataset_load(c.data, c.size, &im, &lb)) {
+        return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    } else {
+        gan_u8_labels_free(&lb);
+    }
     if (im.h != im.w) {
         gan_u8_images_free(&im);
         return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, im.h, im.w);
     }
-    gan_u8_images_to_nchw(&im);
+    if (!ring) gan_u8_images_to_nchw(&im);
     if (is_resnet && im.h == 28) pad_to_32(&im); /* Fashion-MNIST for the 32-pixel ResNet */
     c.size = im.h;
     c.channels = im.c;
@@ -305,10 +335,11 @@ int cmd_train(int argc, char **argv) {
     }
 
     ctx = gan_ctx_new(0);
-    batcher = gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
+    batcher = ring ? gan_batcher_new_f32(points, im.n, im.c, im.h, im.w, (uint64_t)c.seed)
+                   : gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
     /* the fixed noise of the sample grids lives outside the per-step arena */
     gan_ctx *fixed_ctx = gan_ctx_new(1 << 20);
-    gan_tensor *zfix = gan_randn(fixed_ctx, GAN_SHAPE(N_FIXED, c.nz), (uint64_t)c.seed, FIXED_STREAM);
+    gan_tensor *zfix = gan_randn(fixed_ctx, GAN_SHAPE(ring ? RING_PLOT : N_FIXED, c.nz), (uint64_t)c.seed, FIXED_STREAM);
 
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
@@ -337,7 +368,7 @@ int cmd_train(int argc, char **argv) {
             fflush(mf);
         }
         if (t.step % c.sample_every == 0 || t.step == c.steps)
-            if ((s = write_grid(ctx, &t, zfix, run, t.step))) break;
+            if ((s = ring ? write_ring(ctx, &t, zfix, run, t.step, NULL) : write_grid(ctx, &t, zfix, run, t.step))) break;
         gan_ctx_reset(ctx);
         if (t.step % c.ckpt_every == 0 && t.step != c.steps)
             if ((s = save_ckpt(run, m, &t, json, 0))) break;
@@ -346,6 +377,17 @@ int cmd_train(int argc, char **argv) {
         progress_update(&pr, t.step, extra, t.step == c.steps);
     }
     progress_end(&pr);
+    if (ring && !s) { /* the mode-collapse meter on the fixed noise */
+        gan_ring8_meter rm;
+        s = write_ring(ctx, &t, zfix, run, t.step, &rm);
+        fprintf(stderr, "gan train: ring8 at step %lld: %d of 8 modes covered, %.1f%% high-quality samples (within 3 std), per mode:",
+                (long long)t.step, rm.covered, 100.0 * rm.high_quality);
+        for (int k = 0; k < GAN_RING8_MODES; k++) fprintf(stderr, " %d", rm.per_mode[k]);
+        fprintf(stderr, " of %d; plot: %s/samples/ring8.png\n", rm.n, run);
+        fprintf(mf, "{\"step\": %lld, \"ring8_modes_covered\": %d, \"ring8_high_quality\": %.4f}\n",
+                (long long)t.step, rm.covered, rm.high_quality);
+        gan_ctx_reset(ctx);
+    }
     fclose(mf);
     gan_ctx_free(fixed_ctx);
     if (s) {
@@ -376,5 +418,6 @@ done:
     free(json_pretty);
     gan_model_free(m);
     gan_u8_images_free(&im);
+    free(points);
     return ret;
 }
