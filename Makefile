@@ -96,3 +96,8 @@ demo: deps
 	@echo
 	@echo "demo: the sample grid is $(DEMO_OUT)/samples/latest.png (one per 100 steps in $(DEMO_OUT)/samples/)"
 	@echo "demo: sample more with  $(BUILD)/gan sample $(DEMO_OUT)/checkpoints/latest.safetensors --n 64 --seed 2 --out more.png"
+
+# gan.c vs PyTorch, side by side (bench/run_bench.sh; BENCH_REPS, BENCH_MODELS, ... there)
+.PHONY: bench
+bench: $(BUILD)/gan
+	bench/run_bench.sh $(BUILD)/gan

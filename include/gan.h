@@ -685,6 +685,101 @@ typedef struct gan_class_stats {
 gan_status gan_class_stats_compute(gan_feats scores, gan_class_scores kind, int64_t *counts,
                                    gan_class_stats *out);
 
+/* -- feature networks (src/eval/classifier.c): a compact CNN trained on the labelled dataset
+ * itself, whose penultimate layer gives the features of the metrics above (ImageNet's
+ * Inception means little on 28x28 greyscale clothes). For C x H x W inputs in [-1, 1]:
+ *     blocks of [conv3x3 (no bias) -> batch norm -> ReLU] x 2 -> avg_pool 2, block b with
+ *         width << min(b, 2) channels; odd sides are zero-padded by one before pooling;
+ *         2 blocks, more until both sides are <= 8 (28x28 -> 7x7, 64x64 -> 3 blocks, 8x8)
+ *     flatten -> linear(features) -> ReLU        the features ("penultimate")
+ *     -> dropout -> linear(K)                    the logits, K = largest label + 1
+ * Training: AdamW (lr with a cosine decay to 0 over the run, decoupled weight decay),
+ * cross-entropy, shuffled batches (gan_batcher's order), augmentation by a shift of up to
+ * `shift` pixels (zero bytes come in at the border) and a left-right flip, each drawn per
+ * sample. Same seed, data and thread count: the same weights, bit for bit. The default
+ * (width 32, 8 epochs) reaches about 93% on Fashion-MNIST's test set (measured numbers in the
+ * README). Inference uses batch norm's running statistics, no dropout, and the classifier's
+ * own arena: a gan_classifier is not thread-safe. */
+typedef struct gan_classifier gan_classifier;
+typedef struct gan_classifier_opts {
+    int epochs;           /* passes over the data (8); ignored when steps > 0 */
+    int64_t steps;        /* > 0: exactly this many batches instead */
+    int batch;            /* 128; >= 2 */
+    float lr;             /* peak AdamW learning rate (1e-3) */
+    float weight_decay;   /* decoupled, as torch.optim.AdamW (5e-4) */
+    uint64_t seed;        /* weights, batch order, augmentation, dropout (1) */
+    int augment;          /* 1: shifts and flips below; 0: none */
+    int shift;            /* largest shift in pixels, each direction (2) */
+    int flip;             /* random left-right flips (1); off for digits and text */
+    int width;            /* channels of the first block (32) */
+    int depth;            /* convolutions per block (2) */
+    int blocks;           /* pooling stages; 0: 2, more until both sides are <= 8 */
+    int features;         /* feature dimension (128) */
+    float dropout;        /* before the last layer (0.3) */
+} gan_classifier_opts;
+gan_classifier_opts gan_classifier_opts_default(void);
+
+/* What a classifier is, as saved in its file's __metadata__ ("gan.<field>"). */
+typedef struct gan_classifier_info {
+    int channels, height, width;   /* the input it takes */
+    int classes;                   /* K */
+    int base_width, depth, features;   /* opts.width, opts.depth, opts.features */
+    int blocks;                    /* pooling stages (opts.blocks, resolved) */
+    int64_t steps;                 /* batches it was trained for */
+    uint64_t seed;
+    char data[256];                /* the dataset spec it was trained on ("" unknown) */
+    double test_accuracy;          /* measured on held-out data; < 0 when unknown */
+} gan_classifier_info;
+
+typedef struct gan_classifier_progress {
+    int64_t step, total;           /* batches done, all batches */
+    double epoch;                  /* passes done, fractional */
+    float loss;                    /* this batch's cross-entropy */
+    float batch_accuracy;          /* this batch's share of right answers (training mode) */
+    float lr;                      /* the rate this step used */
+    gan_classifier *classifier;    /* the network in training, after this step's update: the
+                                    * callback may measure it (gan_classifier_accuracy) */
+} gan_classifier_progress;
+/* Called after every step. */
+typedef void (*gan_classifier_progress_fn)(void *ud, const gan_classifier_progress *p);
+
+/* Trains on images (N, H, W, C) as gan_dataset_load returns them and their labels (needs
+ * >= 2 classes). opts NULL: defaults; progress may be NULL. GAN_ERR_ARG with a message for
+ * bad options or data (and if training diverges); on success *out is the caller's
+ * (gan_classifier_free). */
+gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_images *images,
+                                const gan_u8_labels *labels, gan_classifier_progress_fn progress,
+                                void *ud, gan_classifier **out);
+void gan_classifier_free(gan_classifier *c);                       /* NULL: no-op */
+const gan_classifier_info *gan_classifier_get_info(const gan_classifier *c);
+/* The network's parameters and buffers (PyTorch-style names: "block0.conv0.weight",
+ * "block0.bn0.running_mean", "fc1.weight", ...). */
+gan_net *gan_classifier_net(gan_classifier *c);
+/* Records where it was trained and how well it did (data NULL: unchanged), saved with it. */
+void gan_classifier_set_provenance(gan_classifier *c, const char *data, double test_accuracy);
+
+/* n images (n, ch, h, w) floats in [-1, 1] (e.g. G's samples) -> features (n, F) and, when
+ * not NULL, class probabilities (n, K) (softmax of the logits); either output may be NULL.
+ * Batches of 256. GAN_ERR_MISMATCH when (ch, h, w) is not the classifier's input. */
+gan_status gan_classifier_features(gan_classifier *c, const float *images, int n, int ch, int h,
+                                   int w, float *features, float *probs);
+/* The same for bytes (N, H, W, C) as gan_dataset_load returns them (mapped as
+ * gan_image_from_u8). */
+gan_status gan_classifier_features_u8(gan_classifier *c, const gan_u8_images *images,
+                                      float *features, float *probs);
+/* Share of images whose most probable class (first on ties) is their label. */
+gan_status gan_classifier_accuracy(gan_classifier *c, const gan_u8_images *images,
+                                   const gan_u8_labels *labels, double *accuracy);
+
+/* Safetensors, written atomically: every parameter and buffer under its net name (BN's
+ * num_batches_tracked as a 0-d I64, as PyTorch), __metadata__ "format" = "gan.c-classifier-1"
+ * and the info fields as "gan.channels", "gan.height", "gan.width", "gan.classes",
+ * "gan.base_width", "gan.features", "gan.steps", "gan.seed", "gan.dropout", "gan.data",
+ * "gan.test_accuracy". Load checks the format, the metadata and every tensor's shape before
+ * allocating (GAN_ERR_FORMAT / GAN_ERR_MISMATCH with the path); *out is the caller's. */
+gan_status gan_classifier_save(const gan_classifier *c, const char *path);
+gan_status gan_classifier_load(const char *path, gan_classifier **out);
+
 /* ---- the ring of 8 Gaussians: data and the mode-collapse meter (src/eval/ring8.c) */
 
 /* 8 isotropic Gaussians (std 0.02) on a circle of radius 2, the classic mode-collapse test
@@ -901,6 +996,10 @@ gan_tensor *gan_trainer_sample(gan_trainer *t, gan_ctx *ctx, gan_tensor *z);
  * t may be NULL for a weights-only file (no optimizer state, step 0). */
 gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer *t,
                                const char *config_json);
+/* The same with n extra metadata entries (e.g. "gan.fid" of checkpoints/best.safetensors). */
+gan_status gan_checkpoint_save_ex(const char *path, gan_model *m, const gan_trainer *t,
+                                  const char *config_json, int n_extra,
+                                  const char *const *keys, const char *const *values);
 
 /* Rebuilds the model described by the file's metadata and loads its weights and buffers
  * (G's EMA weights instead of G's own when the file has them and use_ema is set).

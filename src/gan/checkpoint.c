@@ -49,6 +49,12 @@ static void meta_i64(gan_st_writer *w, const char *key, int64_t v) {
 
 gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer *t,
                                const char *config_json) {
+    return gan_checkpoint_save_ex(path, m, t, config_json, 0, NULL, NULL);
+}
+
+gan_status gan_checkpoint_save_ex(const char *path, gan_model *m, const gan_trainer *t,
+                                  const char *config_json, int n_extra,
+                                  const char *const *keys, const char *const *values) {
     gan_st_writer *w = gan_st_writer_new();
     if (!w) return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", path);
     int total = 4 * (gan_net_num_tensors(gan_model_G(m)) + gan_net_num_tensors(gan_model_D(m)));
@@ -85,6 +91,7 @@ gan_status gan_checkpoint_save(const char *path, gan_model *m, const gan_trainer
         if (t->ema) meta_i64(w, "gan.ema_updates", gan_ema_num_updates(t->ema));
     }
     if (config_json) gan_st_set_meta(w, "gan.config", config_json);
+    for (int i = 0; i < n_extra; i++) gan_st_set_meta(w, keys[i], values[i]);
     if (!s) s = gan_st_write(w, path);
     gan_st_writer_free(w);
     gan_free(names);

@@ -4,7 +4,7 @@
  * the other two (conv's input gradient is a transposed conv, its weight gradient is
  * weight_grad, and so on round the triangle), so gradients of gradients are exact to any
  * order. Bias is fused into the forward kernels; its gradient is a sum over (N, H, W).
- * Column scratch comes from the arena and lives until gan_ctx_reset, like every tensor. */
+ * The kernels (src/backend/cpu/conv_gemm.c) need no column matrix and no arena scratch. */
 #include "backend/cpu/conv_kernels.h"
 #include "internal.h"
 
@@ -14,11 +14,6 @@ static gan_conv_geom geom(int N, int C, int H, int W, int OC, int HO, int WO, in
                           int stride, int pad) {
     return (gan_conv_geom){.N = N, .C = C, .H = H, .W = W, .OC = OC, .HO = HO, .WO = WO,
                            .KH = KH, .KW = KW, .stride = stride, .pad = pad};
-}
-
-static float *cols_scratch(gan_ctx *ctx, const gan_conv_geom *g) {
-    int64_t n = gan_conv_cols_floats(g);
-    return n ? gan_ctx_alloc(ctx, (size_t)n * sizeof(float)) : NULL;
 }
 
 static void check_bias(const gan_tensor *b, int channels) {
@@ -62,7 +57,7 @@ gan_tensor *gan_conv2d(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b
     int HO = conv_out(H, KH, stride, pad), WO = conv_out(W, KW, stride, pad);
     gan_tensor *out = gan_empty(ctx, GAN_SHAPE(N, OC, HO, WO));
     gan_conv_geom g = geom(N, C, H, W, OC, HO, WO, KH, KW, stride, pad);
-    gan_cpu_conv2d(&g, x->data, w->data, b ? b->data : NULL, out->data, cols_scratch(ctx, &g));
+    gan_cpu_conv2d(&g, x->data, w->data, b ? b->data : NULL, out->data);
     gan_node *nd = gan_record(ctx, out, "conv2d", conv2d_bw, 3, (gan_tensor *[]){x, w, b});
     if (nd) {
         nd->iarg[0] = stride;
@@ -103,8 +98,7 @@ static gan_tensor *conv_transpose(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, ga
     gan_tensor *out = gan_empty(ctx, GAN_SHAPE(N, OC, HO, WO));
     /* the conv this op is the adjoint of maps out (N,OC,HO,WO) -> x (N,C,H,W) */
     gan_conv_geom g = geom(N, OC, HO, WO, C, H, W, KH, KW, stride, pad);
-    gan_cpu_conv2d_adjoint(&g, x->data, w->data, b ? b->data : NULL, out->data,
-                           cols_scratch(ctx, &g));
+    gan_cpu_conv2d_adjoint(&g, x->data, w->data, b ? b->data : NULL, out->data);
     gan_node *nd = gan_record(ctx, out, "conv_transpose2d", conv_transpose2d_bw, 3,
                               (gan_tensor *[]){x, w, b});
     if (nd) {
@@ -149,7 +143,7 @@ gan_tensor *gan_conv2d_weight_grad(gan_ctx *ctx, gan_tensor *x, gan_tensor *dy, 
                    "conv2d_weight_grad: dy's H, W do not match conv2d(x) with this kernel");
     gan_tensor *out = gan_empty(ctx, GAN_SHAPE(OC, C, kh, kw));
     gan_conv_geom g = geom(N, C, H, W, OC, HO, WO, kh, kw, stride, pad);
-    gan_cpu_conv2d_weight_grad(&g, x->data, dy->data, out->data, cols_scratch(ctx, &g));
+    gan_cpu_conv2d_weight_grad(&g, x->data, dy->data, out->data);
     gan_node *nd = gan_record(ctx, out, "conv2d_weight_grad", weight_grad_bw, 2,
                               (gan_tensor *[]){x, dy});
     if (nd) {

@@ -29,4 +29,13 @@ int cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((fo
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_classifier(int argc, char **argv);
+/* Trains a classifier on `data` (tested on `test`: a spec, "none", or NULL for the data's own
+ * held-out split), with progress on stderr, and writes it to `out` atomically: the work of
+ * `gan classifier train`, for gan eval to call when it has no classifier for its data.
+ * Returns CLI_OK or an exit code (the message printed). The caller sets the threads. */
+int classifier_train_file(const char *data, const char *test, const char *out,
+                          const gan_classifier_opts *opts);
+int cmd_bench(int argc, char **argv);
 #endif

@@ -13,6 +13,9 @@ static const struct {
     {"train", cmd_train, "train a GAN, writing a run folder (samples, metrics, checkpoints)"},
     {"sample", cmd_sample, "draw samples from a checkpoint (PNG grid, PNG folder or .npy)"},
     {"info", cmd_info, "show what a checkpoint holds"},
+    {"eval", cmd_eval, "FID, KID, precision/recall of samples or a checkpoint against a dataset"},
+    {"classifier", cmd_classifier, "train or test the feature network of gan eval (a CNN per dataset)"},
+    {"bench", cmd_bench, "time full GAN iterations (mlp, dcgan28, dcgan64) on random data"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

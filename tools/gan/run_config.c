@@ -25,6 +25,7 @@ void run_config_defaults(run_config *c) {
     c->optim = "adam";
     c->d_norm = "batch";
     c->r1_every = 1;
+    c->eval_n = 5000;
 }
 
 char *run_config_to_json(const run_config *c, int pretty) {
@@ -58,6 +59,8 @@ char *run_config_to_json(const run_config *c, int pretty) {
     cJSON_AddNumberToObject(j, "clip", c->clip);
     cJSON_AddNumberToObject(j, "ema", c->ema);
     cJSON_AddNumberToObject(j, "sn", c->sn);
+    cJSON_AddNumberToObject(j, "eval_every", c->eval_every);
+    cJSON_AddNumberToObject(j, "eval_n", c->eval_n);
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return s;
@@ -110,7 +113,8 @@ gan_status run_config_load(const char *path, run_config *c) {
         {"threads", 0, &c->threads}, {"sample_every", 0, &c->sample_every},
         {"ckpt_every", 0, &c->ckpt_every}, {"log_every", 0, &c->log_every},
         {"gp", 1, &c->gp}, {"r1", 1, &c->r1}, {"r1_every", 0, &c->r1_every},
-        {"clip", 1, &c->clip}, {"ema", 1, &c->ema}, {"sn", 0, &c->sn}};
+        {"clip", 1, &c->clip}, {"ema", 1, &c->ema}, {"sn", 0, &c->sn},
+        {"eval_every", 0, &c->eval_every}, {"eval_n", 0, &c->eval_n}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         double v;
         if (!get_num(j, nums[i].k, &v)) {

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "run_config.h"
+#include "evaluator.h"
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -12,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CMD "train"
 #define N_FIXED 64          /* samples in each grid (8 x 8) */
 #define FIXED_STREAM 0xF17EDull
+#define EVAL_STREAM 0xE7A1ull
 #define RING_N 65536        /* ring8 training points */
 #define RING_PLOT 2000      /* ring8 samples plotted and measured */
 #define RING_SCALE 2.5f     /* ring8 points / 2.5 fit G's tanh range */
@@ -81,6 +84,44 @@ static gan_status write_grid(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, con
     if (!s) s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
                                    x->shape[3], 8, 2);
     return s;
+}
+
+/* FID/KID of n samples (fixed noise, stream EVAL_STREAM, EMA weights when kept), logged. */
+static gan_status evaluate(evaluator *ev, gan_ctx *ctx, gan_trainer *t, const run_config *c,
+                           FILE *mf, double *fid) {
+    int n = c->eval_n, per = c->channels * c->size * c->size;
+    float *x = malloc(sizeof(float) * (size_t)n * (size_t)per);
+    float *zall = malloc(sizeof(float) * (size_t)n * (size_t)c->nz);
+    gan_philox_normal(zall, (int64_t)n * c->nz, (uint64_t)c->seed, EVAL_STREAM);
+    for (int i = 0; i < n; i += 256) {
+        int b = n - i < 256 ? n - i : 256;
+        gan_tensor *z = gan_from_data(ctx, GAN_SHAPE(b, c->nz), zall + (int64_t)i * c->nz);
+        gan_tensor *g = gan_trainer_sample(t, ctx, z);
+        memcpy(x + (int64_t)i * per, g->data, sizeof(float) * (size_t)b * (size_t)per);
+        gan_ctx_reset(ctx);
+    }
+    free(zall);
+    eval_result r;
+    gan_status s = evaluator_run(ev, x, n, c->channels, c->size, c->size, EVAL_FID | EVAL_KID, &r);
+    free(x);
+    if (s) return s;
+    *fid = r.fid;
+    fprintf(mf, "{\"step\": %lld, \"fid\": %.6g, \"kid\": %.6g, \"kid_std\": %.6g, \"eval_n\": %d}\n",
+            (long long)t->step, r.fid, r.kid, r.kid_std, n);
+    fflush(mf);
+    fprintf(stderr, "%sgan train: step %lld: FID %.3f  KID %.5f\n", isatty(2) ? "\r\033[K" : "",
+            (long long)t->step, r.fid, r.kid);
+    return GAN_OK;
+}
+
+/* checkpoints/best.safetensors: the lowest-FID state so far (FID in its metadata). */
+static gan_status save_best(const char *run, gan_model *m, gan_trainer *t, const char *json,
+                            double fid) {
+    char path[4200], v[64];
+    snprintf(path, sizeof path, "%s/checkpoints/best.safetensors", run);
+    snprintf(v, sizeof v, "%.9g", fid);
+    const char *k = "gan.fid", *vp = v;
+    return gan_checkpoint_save_ex(path, m, t, json, 1, &k, &vp);
 }
 
 /* ring8: 2,000 samples from fixed noise, scaled back, plotted and measured. */
@@ -172,6 +213,8 @@ int cmd_train(int argc, char **argv) {
         {"--sn", FLAG_BOOL, &c.sn, "spectral normalisation of D's conv and linear weights", 0},
         {"--d-norm", FLAG_STR, &c.d_norm, "D's hidden norm: batch | layer | none [batch]", 0},
         {"--ema", FLAG_FLOAT, &c.ema, "EMA of G's weights with this decay, e.g. 0.999 (gan sample uses it) [0: off]", 0},
+        {"--eval-every", FLAG_INT, &c.eval_every, "FID/KID every K steps into metrics.jsonl; keeps checkpoints/best.safetensors [0: off]", 0},
+        {"--eval-n", FLAG_INT, &c.eval_n, "samples per evaluation [5000]", 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[1];
@@ -215,6 +258,8 @@ int cmd_train(int argc, char **argv) {
     if (!(c.lr_g > 0) || !(c.lr_d > 0)) return cli_error(CMD, CLI_USAGE, "learning rates must be positive");
     if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) return cli_error(CMD, CLI_USAGE, "--beta1/--beta2 must be in [0, 1)");
     if (c.threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
+    if (c.eval_every < 0 || (c.eval_every && (c.eval_n < 10 || c.eval_n > 100000)))
+        return cli_error(CMD, CLI_USAGE, "--eval-every must be >= 0 and --eval-n in 10..100000");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
     gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf, .sn = c.sn != 0};
     int is_dcgan = !strcmp(c.model, "dcgan") || !strcmp(c.model, "dcgan28");
@@ -285,6 +330,8 @@ int cmd_train(int argc, char **argv) {
     char *json = run_config_to_json(&c, 0), *json_pretty = run_config_to_json(&c, 1);
     gan_ctx *ctx = NULL;
     gan_batcher *batcher = NULL;
+    evaluator *ev = NULL;
+    double best_fid = 1e300;
     gan_trainer t;
     gan_trainer_init(&t, m, &o);
     snprintf(path, sizeof path, "%s/config.json", run);
@@ -334,6 +381,16 @@ int cmd_train(int argc, char **argv) {
         goto done;
     }
 
+    if (c.eval_every) {
+        if (evaluator_open(c.data, NULL, 0, &ev)) {
+            cli_error(CMD, CLI_RUNTIME, "--eval-every: %s", gan_last_error());
+            fclose(mf);
+            goto done;
+        }
+        char best[4200], v[64];
+        snprintf(best, sizeof best, "%s/checkpoints/best.safetensors", run);
+        if (file_exists(best) && !gan_checkpoint_meta(best, "gan.fid", v, sizeof v) && v[0]) best_fid = atof(v);
+    }
     ctx = gan_ctx_new(0);
     batcher = ring ? gan_batcher_new_f32(points, im.n, im.c, im.h, im.w, (uint64_t)c.seed)
                    : gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
@@ -370,6 +427,14 @@ int cmd_train(int argc, char **argv) {
         if (t.step % c.sample_every == 0 || t.step == c.steps)
             if ((s = ring ? write_ring(ctx, &t, zfix, run, t.step, NULL) : write_grid(ctx, &t, zfix, run, t.step))) break;
         gan_ctx_reset(ctx);
+        if (ev && (t.step % c.eval_every == 0 || t.step == c.steps)) {
+            double fid;
+            if ((s = evaluate(ev, ctx, &t, &c, mf, &fid))) break;
+            if (fid < best_fid) {
+                best_fid = fid;
+                if ((s = save_best(run, m, &t, json, fid))) break;
+            }
+        }
         if (t.step % c.ckpt_every == 0 && t.step != c.steps)
             if ((s = save_ckpt(run, m, &t, json, 0))) break;
         char extra[160];
@@ -412,6 +477,7 @@ int cmd_train(int argc, char **argv) {
     ret = CLI_OK;
 done:
     gan_batcher_free(batcher);
+    evaluator_free(ev);
     gan_trainer_free(&t);
     gan_ctx_free(ctx);
     free(json);

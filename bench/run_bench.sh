@@ -1,0 +1,75 @@
+#!/bin/sh
+# make bench: gan.c (`gan bench`) and its PyTorch twin (bench/torch_bench.py), alternately in one
+# run, several repetitions, then a table.
+#
+#   bench/run_bench.sh [GAN_BINARY]            (make bench passes $(BUILD)/gan)
+#
+# Environment (all optional):
+#   BENCH_REPS=3                  repetitions; each runs every model in every setting once
+#   BENCH_MODELS="mlp dcgan28 dcgan64"
+#   BENCH_BATCH=64
+#   BENCH_ITERS="mlp:50 dcgan28:20 dcgan64:5"   timed iterations per model (after warm-up)
+#   BENCH_TORCH="ob1-fast ob2-fast"             PyTorch settings swept: OPENBLAS_NUM_THREADS 1|2
+#                                               and convT fast|native (see torch_bench.py)
+#   BENCH_THREADS=0               threads of both (0 = all cores)
+#   BENCH_OUT=<dir of the binary>/bench.jsonl   every measurement, one JSON line each
+#
+# Both sides run with OMP_WAIT_POLICY=passive (PyTorch is slower with libgomp's default spinning
+# on a busy machine; gan sets it itself). Within a repetition the order is gan.c, then each PyTorch
+# setting, model by model, so a load change on a shared machine hits both. The table reports,
+# per model, the median over repetitions of each run's median ms per iteration; PyTorch's column is
+# its best setting by that measure. Peak RSS is the largest over the repetitions.
+set -eu
+cd "$(dirname "$0")/.."
+gan=${1:-build/gan}
+reps=${BENCH_REPS:-3}
+models=${BENCH_MODELS:-mlp dcgan28 dcgan64}
+batch=${BENCH_BATCH:-64}
+iters=${BENCH_ITERS:-mlp:50 dcgan28:20 dcgan64:5}
+torch_cfgs=${BENCH_TORCH:-ob1-fast ob2-fast}
+threads=${BENCH_THREADS:-0}
+out=${BENCH_OUT:-$(dirname "$gan")/bench.jsonl}
+python=/usr/bin/python3
+
+[ -x "$gan" ] || { echo "run_bench: no gan binary at $gan (make BUILD=... first)" >&2; exit 1; }
+"$python" -c "import torch" 2>/dev/null || { echo "run_bench: $python cannot import torch (python3-torch)" >&2; exit 1; }
+
+iters_of() {
+    for kv in $iters; do
+        [ "${kv%%:*}" = "$1" ] && { echo "${kv#*:}"; return; }
+    done
+    echo 20
+}
+show() { "$python" -c 'import json,sys; d=json.load(sys.stdin); print("%9.2f ms  (min %.2f)" % (d["median_ms"], d["min_ms"]))'; }
+warmup_of() { [ "$1" = dcgan64 ] && echo 1 || echo 3; }
+
+: > "$out"
+echo "run_bench: $reps repetitions of: $models (batch $batch); PyTorch settings: $torch_cfgs"
+echo "run_bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); measurements in $out"
+r=1
+while [ "$r" -le "$reps" ]; do
+    for m in $models; do
+        n=$(iters_of "$m")
+        w=$(warmup_of "$m")
+        line=$(OMP_WAIT_POLICY=PASSIVE "$gan" bench --model "$m" --batch "$batch" --iters "$n" \
+               --warmup "$w" --threads "$threads" --json)
+        echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"gan.c\", /" >> "$out"
+        printf '  rep %d %-8s gan.c          %s\n' "$r" "$m" \
+            "$(echo "$line" | show)"
+        for cfg in $torch_cfgs; do
+            ob=${cfg%%-*}
+            ob=${ob#ob}
+            ct=${cfg#*-}
+            [ "$m" = mlp ] && [ "$ct" = native ] && continue   # no conv-transpose in the MLP
+            line=$(OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=$ob "$python" bench/torch_bench.py \
+                   --model "$m" --batch "$batch" --iters "$n" --warmup "$w" --threads "$threads" \
+                   --convT "$ct" --json)
+            echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"$cfg\", /" >> "$out"
+            printf '  rep %d %-8s pytorch %-6s %s\n' "$r" "$m" "$cfg" \
+                "$(echo "$line" | show)"
+        done
+    done
+    r=$((r + 1))
+done
+echo "run_bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+"$python" bench/bench_table.py "$out"

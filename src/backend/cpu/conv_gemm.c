@@ -1,0 +1,346 @@
+/* conv_gemm.c — conv2d, its adjoint (conv_transpose2d) and its weight gradient as single GEMMs
+ * over the whole batch (pack_gemm.c), with packers that read the tensors in place.
+ *
+ *   conv2d:        y (OC, N*HO*WO) = w (OC, C*KH*KW) @ patches(x)
+ *   adjoint:       split by output phase (ih mod s, iw mod s): each phase of dx is a stride-1
+ *                  correlation of dy with the taps kh = (ih + pad) mod s (mod s), so every
+ *                  multiply-add is a real one (no col2im, no zero-stuffing). A 1x1 dy with no
+ *                  padding (DCGAN's first layer) is a plain matrix product.
+ *   weight grad:   dw (OC, C*KH*KW) = dy (OC, N*HO*WO) @ patches(x)^T
+ * None needs a column matrix: patches are gathered while packing, straight into the
+ * micro-kernel's layout. */
+#include "backend/cpu/conv_kernels.h"
+#include "backend/cpu/pack_gemm.h"
+#include "internal.h"
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+#define NR GAN_PG_NR
+#define MR GAN_PG_MR
+#define FAR (-(1 << 28))   /* a coordinate no bounds check accepts (padding lanes) */
+#define COLS_CAP (1 << 20)  /* floats of column scratch for the adjoint's col2im path */
+
+/* ---------------------------------------------------------------- patches as B
+ * B (k, j) = x[n, c, u*su + dh0 + th*dhs, v*sv + dw0 + tw*dws], 0 outside the image,
+ * with k = (c, th, tw) over C x TH x TW and j = (n, u, v) over N x U x V. */
+typedef struct patch_b {
+    const float *x;
+    int C, H, W;
+    int U, V, su, sv;
+    int TH, TW, dh0, dhs, dw0, dws;
+} patch_b;
+
+/* A run: consecutive lanes of a sliver that read one image row (same n and u, v consecutive). */
+typedef struct prun { const float *img; int lane, len, ih0, iw0; } prun;
+
+/* lanes [0, len) of d (len <= 8, all 8 written) = src[iwa + l*sv] where 0 <= iwa + l*sv < W,
+ * else 0; masked loads never touch the lanes outside the row */
+static inline void copy8(const float *src, int iwa, int W, int sv, int len, float *d) {
+#if defined(__AVX2__) && defined(__FMA__)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    if (sv == 1) {
+        __m256i iw = _mm256_add_epi32(lane, _mm256_set1_epi32(iwa));
+        __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(W), iw),
+                                      _mm256_cmpgt_epi32(iw, _mm256_set1_epi32(-1)));
+        ok = _mm256_and_si256(ok, _mm256_cmpgt_epi32(_mm256_set1_epi32(len), lane));
+        _mm256_storeu_ps(d, _mm256_maskload_ps(src + iwa, ok));
+        return;
+    }
+    if (sv == 2) {
+        /* source span [iwa, iwa + 16): two masked loads, then the even elements */
+        const __m256i two = _mm256_set1_epi32(2 * len), lo_w = _mm256_set1_epi32(W);
+        __m256i i0 = _mm256_add_epi32(lane, _mm256_set1_epi32(iwa));
+        __m256i i1 = _mm256_add_epi32(i0, _mm256_set1_epi32(8));
+        __m256i m0 = _mm256_and_si256(_mm256_cmpgt_epi32(lo_w, i0), _mm256_cmpgt_epi32(i0, _mm256_set1_epi32(-1)));
+        __m256i m1 = _mm256_and_si256(_mm256_cmpgt_epi32(lo_w, i1), _mm256_cmpgt_epi32(i1, _mm256_set1_epi32(-1)));
+        m0 = _mm256_and_si256(m0, _mm256_cmpgt_epi32(two, lane));
+        m1 = _mm256_and_si256(m1, _mm256_cmpgt_epi32(two, _mm256_add_epi32(lane, _mm256_set1_epi32(8))));
+        __m256 a = _mm256_maskload_ps(src + iwa, m0), b = _mm256_maskload_ps(src + iwa + 8, m1);
+        __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8)));
+        return;
+    }
+#endif
+    for (int l = 0; l < 8; l++) {
+        int iw = iwa + l * sv;
+        d[l] = l < len && (unsigned)iw < (unsigned)W ? src[iw] : 0.0f;
+    }
+}
+
+/* Writes 8 lanes past a run's end (up to 7 beyond the sliver's row): later runs and rows
+ * overwrite them, and the B buffer has NR floats of slack for the last row. */
+static void pack_patches(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
+    const patch_b *pb = g->b_ud;
+    const int H = pb->H, W = pb->W, T = pb->TH * pb->TW, UV = pb->U * pb->V, sv = pb->sv;
+    const int64_t hw = (int64_t)H * W, chw = pb->C * hw;
+    for (int jl = 0; jl < nc; jl += NR) {
+        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        int nr = nc - jl < NR ? nc - jl : NR;
+        prun runs[NR];
+        int nrun = 0;
+        int j = j0 + jl, n = j / UV, q = j % UV, u = q / pb->V, v = q % pb->V;
+        for (int l = 0; l < nr;) {
+            int len = pb->V - v < nr - l ? pb->V - v : nr - l;
+            runs[nrun++] = (prun){pb->x + n * chw, l, len, u * pb->su, v * sv};
+            l += len;
+            v += len;
+            if (v == pb->V) {
+                v = 0;
+                if (++u == pb->U) {
+                    u = 0;
+                    n++;
+                }
+            }
+        }
+        if (nr < NR) runs[nrun++] = (prun){NULL, nr, NR - nr, 0, 0};
+        int c = k0 / T, t = k0 % T, th = t / pb->TW, tw = t % pb->TW;
+        for (int k = 0; k < kc; k++, d += NR) {
+            int dh = pb->dh0 + th * pb->dhs, dw = pb->dw0 + tw * pb->dws;
+            int64_t coff = c * hw;
+            for (int r = 0; r < nrun; r++) {
+                const prun *ru = &runs[r];
+                int ih = ru->ih0 + dh;
+                float *dd = d + ru->lane;
+                if (!ru->img || (unsigned)ih >= (unsigned)H) {
+                    for (int p = 0; p < ru->len; p += 8) memset(dd + p, 0, 8 * sizeof(float));
+                    continue;
+                }
+                const float *src = ru->img + coff + (int64_t)ih * W;
+                int iwa = ru->iw0 + dw;
+                /* the next channels' rows: channel planes are far apart for the prefetcher */
+                __builtin_prefetch(src + 2 * hw + iwa);
+                __builtin_prefetch(src + 2 * hw + iwa + NR * sv - 1);
+                if (sv == 1 && ru->len == NR && iwa >= 0 && iwa + NR <= W) {
+                    memcpy(dd, src + iwa, NR * sizeof(float));
+                    continue;
+                }
+                for (int p = 0; p < ru->len; p += 8)
+                    copy8(src, iwa + p * sv, W, sv, ru->len - p < 8 ? ru->len - p : 8, dd + p);
+            }
+            if (++tw == pb->TW) {
+                tw = 0;
+                if (++th == pb->TH) {
+                    th = 0;
+                    c++;
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- conv2d */
+
+/* x (N,C,H,W), w (OC,C,KH,KW), b (OC) or NULL -> y (N,OC,HO,WO) */
+void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
+                    float *y) {
+    const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
+    gan_pg_strided wa = {w, K, 1};
+    patch_b pb = {x, g->C, g->H, g->W, g->HO, g->WO, g->stride, g->stride,
+                  g->KH, g->KW, -g->pad, 1, -g->pad, 1};
+    gan_pgemm gm = {.M = g->OC, .N = g->N * P, .K = K, .pack_a = gan_pg_pack_a_strided,
+                    .pack_b = pack_patches, .a_ud = &wa, .b_ud = &pb, .c = y, .sm = P,
+                    .sn = (int64_t)g->OC * P, .su = g->WO, .sv = 1, .P = P, .QW = g->WO,
+                    .bias = b};
+    gan_pgemm_run(&gm);
+}
+
+/* ---------------------------------------------------------------- adjoint (conv_transpose2d)
+ * A (c, (oc, th, tw)) = w[oc, c, krh + s*th, krw + s*tw]: the taps of one output phase. */
+typedef struct tap_a {
+    const float *w;
+    int C, KH, KW, s, krh, krw, TH, TW;
+} tap_a;
+
+static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
+    const tap_a *ta = g->a_ud;
+    const int T = ta->TH * ta->TW;
+    for (int r = 0; r < MR; r++) {
+        int cc = m0 + r;
+        if (cc >= g->M) {
+            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
+            continue;
+        }
+        int oc = k0 / T, t = k0 % T, th = t / ta->TW, tw = t % ta->TW;
+        for (int k = 0; k < kc; k++) {
+            dst[k * MR + r] = ta->w[(((int64_t)oc * ta->C + cc) * ta->KH + ta->krh + ta->s * th) * ta->KW +
+                                    ta->krw + ta->s * tw];
+            if (++tw == ta->TW) {
+                tw = 0;
+                if (++th == ta->TH) {
+                    th = 0;
+                    oc++;
+                }
+            }
+        }
+    }
+}
+
+int gan_adj_mode; /* TEMP */
+/* dy (N,OC,HO,WO), w (OC,C,KH,KW), b (C) or NULL -> dx (N,C,H,W) */
+void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float *w,
+                            const float *b, float *dx) {
+    const int s = g->stride, p = g->pad, H = g->H, W = g->W;
+    const int64_t hw = (int64_t)H * W;
+    if (g->HO == 1 && g->WO == 1 && p == 0 && H == g->KH && W == g->KW) {
+        /* every tap lands inside: dx (N, C*KH*KW) = dy (N, OC) @ w (OC, C*KH*KW) + b */
+        const int K = g->C * g->KH * g->KW;
+        for (int n = 0; n < g->N; n++)
+            for (int c = 0; c < g->C; c++) {
+                float v = b ? b[c] : 0.0f, *o = dx + (int64_t)n * K + (int64_t)c * hw;
+                for (int64_t i = 0; i < hw; i++) o[i] = v;
+            }
+        gan_pg_matmul(0, 0, g->N, K, g->OC, dy, g->OC, w, K, dx, K, 1);
+        return;
+    }
+    const int KK = g->KH * g->KW, CKK = g->C * KK, P = g->HO * g->WO;
+    if (gan_adj_mode == 2 || (gan_adj_mode == 0 && (int64_t)2 * CKK + g->OC < (int64_t)g->OC * KK)) {
+        /* few image channels (RGB, grey): per-phase GEMMs would have 1-3 rows and pack each
+         * patch of dy for 1-3 multiply-adds. Instead cols (C*KH*KW, HO*WO) = w^T @ dy reads dy
+         * as it is, and col2im folds the columns, for a chunk of samples at a time. */
+        int64_t per = (int64_t)CKK * P;
+        int chunk = (int)(COLS_CAP / per);
+        if (chunk < 1) chunk = 1;
+        if (chunk > g->N) chunk = g->N;
+        float *cols = gan_pg_scratch((size_t)(chunk * per));
+        gan_pg_strided wt = {w, 1, CKK};
+        for (int n0 = 0; n0 < g->N; n0 += chunk) {
+            int nb = g->N - n0 < chunk ? g->N - n0 : chunk;
+            patch_b pb = {dy + (int64_t)n0 * g->OC * P, g->OC, g->HO, g->WO, g->HO, g->WO, 1, 1,
+                          1, 1, 0, 0, 0, 0};
+            gan_pgemm gm = {.M = CKK, .N = nb * P, .K = g->OC, .pack_a = gan_pg_pack_a_strided,
+                            .pack_b = pack_patches, .a_ud = &wt, .b_ud = &pb, .c = cols,
+                            .sm = P, .sn = per, .su = g->WO, .sv = 1, .P = P, .QW = g->WO};
+            gan_pgemm_run(&gm);
+            float *dxc = dx + (int64_t)n0 * g->C * hw;
+            const int rows = nb * g->C * H;
+#pragma omp parallel for schedule(static) if ((int64_t)nb * per > GAN_PARALLEL_MIN)
+            for (int r = 0; r < rows; r++) {
+                int n = r / (g->C * H), c = (r / H) % g->C;
+                gan_cpu_col2im_row(g, cols + n * per, b, dxc + n * g->C * hw, c, r % H);
+            }
+        }
+        return;
+    }
+    for (int rh = 0; rh < s; rh++)
+        for (int rw = 0; rw < s; rw++) {
+            /* outputs ih = rh + s*a meet taps kh = krh + s*th at oh = a + dh - th */
+            int ah = rh < H ? (H - rh + s - 1) / s : 0, aw = rw < W ? (W - rw + s - 1) / s : 0;
+            if (!ah || !aw) continue;
+            int krh = (rh + p) % s, krw = (rw + p) % s;
+            int th = krh < g->KH ? (g->KH - krh + s - 1) / s : 0;
+            int tw = krw < g->KW ? (g->KW - krw + s - 1) / s : 0;
+            tap_a ta = {w, g->C, g->KH, g->KW, s, krh, krw, th, tw};
+            patch_b pb = {dy, g->OC, g->HO, g->WO, ah, aw, 1, 1,
+                          th, tw, (rh + p - krh) / s, -1, (rw + p - krw) / s, -1};
+            gan_pgemm gm = {.M = g->C, .N = g->N * ah * aw, .K = g->OC * th * tw,
+                            .pack_a = pack_taps, .pack_b = pack_patches, .a_ud = &ta,
+                            .b_ud = &pb, .c = dx + (int64_t)rh * W + rw, .sm = hw,
+                            .sn = g->C * hw, .su = (int64_t)s * W, .sv = s, .P = ah * aw,
+                            .QW = aw, .bias = b};
+            gan_pgemm_run(&gm);
+        }
+}
+
+/* ---------------------------------------------------------------- weight gradient
+ * A (oc, (n, p)) = dy[n, oc, p]; B ((n, oh, ow), (c, kh, kw)) = x[n, c, oh*s-pad+kh, ow*s-pad+kw] */
+typedef struct dy_a { const float *dy; int OC, P; } dy_a;
+
+static void pack_dy(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
+    const dy_a *da = g->a_ud;
+    for (int r = 0; r < MR; r++) {
+        int oc = m0 + r;
+        if (oc >= g->M) {
+            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
+            continue;
+        }
+        int n = k0 / da->P, q = k0 % da->P;
+        for (int k = 0; k < kc;) {
+            const float *src = da->dy + ((int64_t)n * da->OC + oc) * da->P;
+            int run = da->P - q < kc - k ? da->P - q : kc - k;
+            for (int i = 0; i < run; i++) dst[(k + i) * MR + r] = src[q + i];
+            k += run;
+            q = 0;
+            n++;
+        }
+    }
+}
+
+typedef struct wg_b { const float *x; int C, H, W, KH, KW, s, p, HO, WO; } wg_b;
+
+static void pack_patches_t(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
+    const wg_b *wb = g->b_ud;
+    const int H = wb->H, W = wb->W, KK = wb->KH * wb->KW;
+    const int64_t hw = (int64_t)H * W, chw = wb->C * hw;
+    for (int jl = 0; jl < nc; jl += NR) {
+        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        int nr = nc - jl < NR ? nc - jl : NR;
+        int kh[NR], kw[NR], idx[NR];
+        int64_t coff[NR];
+        int khmax = 0, kwmax = 0;
+        for (int l = 0; l < NR; l++) {
+            int j = j0 + jl + l, c = j / KK, t = j % KK;
+            if (l >= nr) {
+                kh[l] = kw[l] = FAR;
+                coff[l] = 0;
+                continue;
+            }
+            kh[l] = t / wb->KW;
+            kw[l] = t % wb->KW;
+            coff[l] = c * hw + (int64_t)kh[l] * W + kw[l];
+            if (kh[l] > khmax) khmax = kh[l];
+            if (kw[l] > kwmax) kwmax = kw[l];
+        }
+        int khmin = kh[0], kwmin = 0;
+        for (int l = 0; l < nr; l++) {
+            if (kh[l] < khmin) khmin = kh[l];
+            if (kw[l] < kwmin) kwmin = kw[l];
+        }
+        int64_t span = coff[nr - 1] - coff[0];
+        for (int l = 0; l < NR; l++) idx[l] = (int)(l < nr ? coff[l] - coff[0] : 0);
+        int n = k0 / (wb->HO * wb->WO), q = k0 % (wb->HO * wb->WO);
+        int oh = q / wb->WO, ow = q % wb->WO;
+        for (int k = 0; k < kc; k++, d += NR) {
+            int ihb = oh * wb->s - wb->p, iwb = ow * wb->s - wb->p;
+            const float *xb = wb->x + n * chw;
+            if (nr == NR && span < (1LL << 30) && ihb + khmin >= 0 && ihb + khmax < H &&
+                iwb + kwmin >= 0 && iwb + kwmax < W) {
+                /* the window lies inside the image for every lane */
+                const float *src = xb + coff[0] + (int64_t)ihb * W + iwb;
+#if defined(__AVX2__) && defined(__FMA__)
+                __m256i i0 = _mm256_loadu_si256((const __m256i *)idx);
+                __m256i i1 = _mm256_loadu_si256((const __m256i *)(idx + 8));
+                _mm256_store_ps(d, _mm256_i32gather_ps(src, i0, 4));
+                _mm256_store_ps(d + 8, _mm256_i32gather_ps(src, i1, 4));
+#else
+                for (int l = 0; l < NR; l++) d[l] = src[idx[l]];
+#endif
+            } else {
+                for (int l = 0; l < NR; l++) {
+                    int ih = ihb + kh[l], iw = iwb + kw[l];
+                    d[l] = (unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W
+                               ? xb[coff[l] + (int64_t)(ih - kh[l]) * W + (iw - kw[l])]
+                               : 0.0f;
+                }
+            }
+            if (++ow == wb->WO) {
+                ow = 0;
+                if (++oh == wb->HO) {
+                    oh = 0;
+                    n++;
+                }
+            }
+        }
+    }
+}
+
+/* x (N,C,H,W), dy (N,OC,HO,WO) -> dw (OC,C,KH,KW) */
+void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const float *dy,
+                                float *dw) {
+    const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
+    dy_a da = {dy, g->OC, P};
+    wg_b wb = {x, g->C, g->H, g->W, g->KH, g->KW, g->stride, g->pad, g->HO, g->WO};
+    gan_pgemm gm = {.M = g->OC, .N = K, .K = g->N * P, .pack_a = pack_dy, .pack_b = pack_patches_t,
+                    .a_ud = &da, .b_ud = &wb, .c = dw, .sm = K, .sv = 1, .P = K, .QW = K};
+    gan_pgemm_run(&gm);
+}

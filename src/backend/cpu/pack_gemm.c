@@ -1,0 +1,382 @@
+/* pack_gemm.c — GEMM with a 6x16 AVX2/FMA micro-kernel over packed panels (see pack_gemm.h).
+ *
+ * Blocking: K in blocks of KC (a 6 x KC panel of A stays in L1 while it meets every 16-column
+ * sliver of a KC x NC block of B, which stays in L2). A is packed whole for a K super-block
+ * (at most A_CAP floats), shared by the threads; each thread packs the B blocks of its items. */
+#include "backend/cpu/pack_gemm.h"
+#include "internal.h"
+#include <omp.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+#define MR GAN_PG_MR
+#define NR GAN_PG_NR
+#define KC 256
+#define NC 128                 /* columns per item: a KC x NC block of B is 128 KiB */
+#define A_CAP (2 << 20)        /* floats of packed A per K super-block (8 MiB) */
+#define SERIAL_FLOPS 4e6       /* below this, forking threads costs more than it saves */
+
+/* ---------------------------------------------------------------- scratch
+ * Grow-only, kept for the life of the process (reachable from these statics): a training loop
+ * allocates it in its first step and never again. */
+static float *a_buf, *b_buf;
+static size_t a_cap, b_cap;
+
+static float *grow(float **buf, size_t *cap, size_t floats) {
+    if (floats > *cap) {
+        gan_free(*buf);
+        *cap = floats + floats / 4;
+        *buf = gan_malloc(*cap * sizeof(float));
+    }
+    return *buf;
+}
+
+/* ---------------------------------------------------------------- micro-kernel
+ * c (6,16) [+]= a (6 x kc panel) @ b (kc x 16 sliver); when overwriting, the sums start from
+ * init[r] (a bias) when init is given. ldc is c's row stride. */
+#if defined(__AVX2__) && defined(__FMA__)
+static void kernel(int kc, const float *restrict a, const float *restrict b, float *restrict c,
+                   int64_t ldc, const float *init, int add) {
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (init) {
+        c00 = c01 = _mm256_set1_ps(init[0]);
+        c10 = c11 = _mm256_set1_ps(init[1]);
+        c20 = c21 = _mm256_set1_ps(init[2]);
+        c30 = c31 = _mm256_set1_ps(init[3]);
+        c40 = c41 = _mm256_set1_ps(init[4]);
+        c50 = c51 = _mm256_set1_ps(init[5]);
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+        t = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(t, b0, c00);
+        c01 = _mm256_fmadd_ps(t, b1, c01);
+        t = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(t, b0, c10);
+        c11 = _mm256_fmadd_ps(t, b1, c11);
+        t = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(t, b0, c20);
+        c21 = _mm256_fmadd_ps(t, b1, c21);
+        t = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(t, b0, c30);
+        c31 = _mm256_fmadd_ps(t, b1, c31);
+        t = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(t, b0, c40);
+        c41 = _mm256_fmadd_ps(t, b1, c41);
+        t = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(t, b0, c50);
+        c51 = _mm256_fmadd_ps(t, b1, c51);
+        a += MR;
+        b += NR;
+    }
+#define ROW(r, x0, x1)                                                                         \
+    do {                                                                                       \
+        float *p = c + (r) * ldc;                                                              \
+        if (add) {                                                                             \
+            x0 = _mm256_add_ps(_mm256_loadu_ps(p), x0);                                        \
+            x1 = _mm256_add_ps(_mm256_loadu_ps(p + 8), x1);                                    \
+        }                                                                                      \
+        _mm256_storeu_ps(p, x0);                                                               \
+        _mm256_storeu_ps(p + 8, x1);                                                           \
+    } while (0)
+    ROW(0, c00, c01);
+    ROW(1, c10, c11);
+    ROW(2, c20, c21);
+    ROW(3, c30, c31);
+    ROW(4, c40, c41);
+    ROW(5, c50, c51);
+#undef ROW
+}
+#else
+static void kernel(int kc, const float *restrict a, const float *restrict b, float *restrict c,
+                   int64_t ldc, const float *init, int add) {
+    float acc[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int l = 0; l < NR; l++) acc[r][l] = init ? init[r] : 0.0f;
+    for (int k = 0; k < kc; k++, a += MR, b += NR)
+        for (int r = 0; r < MR; r++)
+            for (int l = 0; l < NR; l++) acc[r][l] += a[r] * b[l];
+    for (int r = 0; r < MR; r++)
+        for (int l = 0; l < NR; l++) c[r * ldc + l] = add ? c[r * ldc + l] + acc[r][l] : acc[r][l];
+}
+#endif
+
+/* ---------------------------------------------------------------- driver */
+
+/* Where a block of C goes: element (m, j) at c + m*sm + n*sn + u*su + v*sv (see gan_pgemm). */
+typedef struct cview {
+    float *c;
+    int64_t sm, sn, su, sv;
+    int P, QW;
+} cview;
+
+typedef struct plan {
+    int npan, mpad, chunks, groups, ppg, items, threads;
+    int64_t ks;      /* K super-block of the shared packed A (kparts == 1) */
+    int kparts;      /* > 1: K split in fixed parts of KP, summed in order at the end */
+} plan;
+
+#define KP 8192      /* K part length when a long reduction is split (a multiple of KC) */
+
+static plan make_plan(const gan_pgemm *g) {
+    plan p;
+    p.npan = (g->M + MR - 1) / MR;
+    p.mpad = p.npan * MR;
+    int64_t ks = (int64_t)A_CAP / p.mpad / KC * KC;
+    if (ks < KC) ks = KC;
+    p.ks = ks < g->K ? ks : g->K;
+    p.chunks = (g->N + NC - 1) / NC;
+    double flops = 2.0 * g->M * (double)g->N * g->K;
+    int T = flops < SERIAL_FLOPS || omp_in_parallel() ? 1 : omp_get_max_threads();
+    /* a small C with a long reduction (weight gradients of thin layers) has too few items to
+     * share: split K into parts whose boundaries depend on K only, never on the threads */
+    p.kparts = 1;
+    if ((int64_t)g->M * g->N <= 65536 && p.mpad <= 1024 && g->K >= 2 * KP && p.chunks < 4 * T)
+        p.kparts = (g->K + KP - 1) / KP;
+    /* still too few column chunks to keep the threads busy: split the rows too (B is then
+     * packed once per row group) */
+    int groups = 1, base = p.kparts * p.chunks;
+    if (T > 1 && base < 4 * T) {
+        groups = (4 * T + base - 1) / base;
+        if (groups > p.npan) groups = p.npan;
+    }
+    p.ppg = (p.npan + groups - 1) / groups;
+    p.groups = (p.npan + p.ppg - 1) / p.ppg;
+    p.items = p.groups * base;
+    p.threads = T < p.items ? T : p.items;
+    return p;
+}
+
+/* offsets of C columns [j0, j0 + n) relative to c (the row term excluded); P is a multiple of QW */
+static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
+    int nn = j0 / cv->P, q = j0 % cv->P, u = q / cv->QW, v = q % cv->QW;
+    for (int i = 0; i < n; i++) {
+        off[i] = nn * cv->sn + u * cv->su + v * cv->sv;
+        if (++q == cv->P) {
+            q = u = v = 0;
+            nn++;
+        } else if (++v == cv->QW) {
+            v = 0;
+            u++;
+        }
+    }
+}
+
+/* One item: rows of panels [mp0, mp1), columns [j0, j0 + nc), k in [k0, k1), into cv.
+ * apack holds the panels packed for k from ka (shared, pre-packed), or is NULL: then the item
+ * packs its own panels into abuf for each KC block. over: the first block overwrites C. */
+static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp0, int mp1,
+                      int j0, int nc, int64_t k0, int64_t k1, int over_first, const float *apack,
+                      int64_t ka, float *abuf, float *bpack, const float *bias) {
+    int nsl = (nc + NR - 1) / NR;
+    int64_t off[NC];
+    unsigned char contig[NC / NR];
+    column_offsets(cv, j0, nc, off);
+    for (int s = 0; s < nsl; s++) {
+        int ok = s * NR + NR <= nc;
+        for (int l = 1; ok && l < NR; l++) ok = off[s * NR + l] == off[s * NR] + l;
+        contig[s] = (unsigned char)ok;
+    }
+    float tmp[MR * NR] __attribute__((aligned(64)));
+    float binit[MR];
+    for (int64_t kb0 = k0; kb0 < k1; kb0 += KC) {
+        int kc = (int)(k1 - kb0 < KC ? k1 - kb0 : KC);
+        g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
+        if (!apack)
+            for (int mp = mp0; mp < mp1; mp++)
+                g->pack_a(g, mp * MR, (int)kb0, kc, abuf + (int64_t)(mp - mp0) * MR * kc);
+        int over = over_first && kb0 == k0;      /* this block overwrites C */
+        for (int mp = mp0; mp < mp1; mp++) {
+            const float *ap = apack ? apack + (kb0 - ka) * p->mpad + (int64_t)mp * MR * kc
+                                    : abuf + (int64_t)(mp - mp0) * MR * kc;
+            int m0 = mp * MR, mr = g->M - m0 < MR ? g->M - m0 : MR;
+            const float *init = NULL;
+            if (over && bias) {
+                for (int r = 0; r < MR; r++) binit[r] = r < mr ? bias[m0 + r] : 0.0f;
+                init = binit;
+            }
+            float *crow = cv->c + (int64_t)m0 * cv->sm;
+            for (int s = 0; s < nsl; s++) {
+                const float *bp = bpack + (int64_t)s * kc * NR;
+                int jl = s * NR, nr = nc - jl < NR ? nc - jl : NR;
+                if (mr == MR && contig[s]) {
+                    kernel(kc, ap, bp, crow + off[jl], cv->sm, init, !over);
+                    continue;
+                }
+                kernel(kc, ap, bp, tmp, NR, init, 0);
+                for (int r = 0; r < mr; r++)
+                    for (int l = 0; l < nr; l++) {
+                        float *d = crow + r * cv->sm + off[jl + l];
+                        *d = over ? tmp[r * NR + l] : *d + tmp[r * NR + l];
+                    }
+            }
+        }
+    }
+}
+
+static void fill_bias(const gan_pgemm *g, const cview *cv) {
+    int64_t off[NC];
+    for (int j0 = 0; j0 < g->N; j0 += NC) {
+        int n = g->N - j0 < NC ? g->N - j0 : NC;
+        column_offsets(cv, j0, n, off);
+        for (int m = 0; m < g->M; m++) {
+            float v = g->bias ? g->bias[m] : 0.0f, *crow = cv->c + (int64_t)m * cv->sm;
+            for (int j = 0; j < n; j++) crow[off[j]] = v;
+        }
+    }
+}
+
+static float *part_buf, *user_buf;
+static size_t part_cap, user_cap;
+
+float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
+
+void gan_pgemm_run(const gan_pgemm *g) {
+    if (g->M <= 0 || g->N <= 0) return;
+    cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
+    if (g->K <= 0) {
+        if (!g->accumulate) fill_bias(g, &cv);
+        return;
+    }
+    plan p = make_plan(g);
+    float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
+
+    if (p.kparts > 1) {
+        /* each item packs its own A panels; partial products land in part_buf, (M, N) each */
+        size_t abuf_floats = (size_t)p.ppg * MR * KC;
+        float *abase = grow(&a_buf, &a_cap, (size_t)p.threads * abuf_floats);
+        int64_t mn = (int64_t)g->M * g->N;
+        float *parts = grow(&part_buf, &part_cap, (size_t)(p.kparts * mn));
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+        {
+            int tid = omp_get_thread_num();
+            float *bpack = bbase + (size_t)tid * (KC * NC + NR), *abuf = abase + (size_t)tid * abuf_floats;
+#pragma omp for schedule(dynamic, 1)
+            for (int it = 0; it < p.items; it++) {
+                int chunk = it % p.chunks, rest = it / p.chunks;
+                int grp = rest % p.groups, part = rest / p.groups;
+                int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
+                int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
+                int64_t k0 = (int64_t)part * KP, k1 = k0 + KP < g->K ? k0 + KP : g->K;
+                cview pv = {parts + part * mn, g->N, 0, 0, 1, g->N, g->N};
+                run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL);
+            }
+            /* C = (C or bias) + parts in order 0, 1, ...: the sum's order is fixed */
+#pragma omp for schedule(static)
+            for (int m = 0; m < g->M; m++) {
+                int64_t off[NC];
+                float *crow = cv.c + (int64_t)m * cv.sm;
+                float b = g->bias ? g->bias[m] : 0.0f;
+                for (int j0 = 0; j0 < g->N; j0 += NC) {
+                    int n = g->N - j0 < NC ? g->N - j0 : NC;
+                    column_offsets(&cv, j0, n, off);
+                    for (int j = 0; j < n; j++) {
+                        float s = 0.0f;
+                        for (int q = 0; q < p.kparts; q++) s += parts[q * mn + (int64_t)m * g->N + j0 + j];
+                        float *d = crow + off[j];
+                        *d = g->accumulate ? *d + s : b + s;
+                    }
+                }
+            }
+        }
+        return;
+    }
+
+    float *apack = grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
+    for (int64_t ks0 = 0; ks0 < g->K; ks0 += p.ks) {
+        int64_t ksz = g->K - ks0 < p.ks ? g->K - ks0 : p.ks;
+        int first = ks0 == 0 && !g->accumulate;
+        int nkb = (int)((ksz + KC - 1) / KC);
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+        {
+#pragma omp for schedule(static)
+            for (int idx = 0; idx < nkb * p.npan; idx++) {
+                int kb = idx / p.npan, mp = idx % p.npan;
+                int64_t kb0 = (int64_t)kb * KC;
+                int kc = (int)(ksz - kb0 < KC ? ksz - kb0 : KC);
+                g->pack_a(g, mp * MR, (int)(ks0 + kb0), kc, apack + kb0 * p.mpad + (int64_t)mp * MR * kc);
+            }
+            float *bpack = bbase + (size_t)omp_get_thread_num() * (KC * NC + NR);
+            /* dynamic: on a busy machine a descheduled thread's share moves to the others */
+#pragma omp for schedule(dynamic, 1)
+            for (int it = 0; it < p.items; it++) {
+                int chunk = it % p.chunks, grp = it / p.chunks;
+                int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
+                int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
+                run_block(g, &p, &cv, mp0, mp1, j0, nc, ks0, ks0 + ksz, first, apack, ks0, NULL,
+                          bpack, g->bias);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- strided operands */
+
+void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
+    const gan_pg_strided *s = g->a_ud;
+    int mr = g->M - m0 < MR ? g->M - m0 : MR;
+    for (int r = 0; r < MR; r++) {
+        if (r >= mr) {
+            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
+            continue;
+        }
+        const float *src = s->p + (int64_t)(m0 + r) * s->si + (int64_t)k0 * s->sk;
+        if (s->sk == 1)
+            for (int k = 0; k < kc; k++) dst[k * MR + r] = src[k];
+        else
+            for (int k = 0; k < kc; k++) dst[k * MR + r] = src[(int64_t)k * s->sk];
+    }
+}
+
+void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
+    const gan_pg_strided *s = g->b_ud;
+    for (int jl = 0; jl < nc; jl += NR) {
+        int nr = nc - jl < NR ? nc - jl : NR;
+        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        const float *src = s->p + (int64_t)(j0 + jl) * s->si + (int64_t)k0 * s->sk;
+        if (s->si == 1 && nr == NR) {
+            for (int k = 0; k < kc; k++) memcpy(d + k * NR, src + (int64_t)k * s->sk, NR * sizeof(float));
+            continue;
+        }
+        for (int l = 0; l < NR; l++) {
+            if (l >= nr) {
+                for (int k = 0; k < kc; k++) d[k * NR + l] = 0.0f;
+                continue;
+            }
+            const float *col = src + (int64_t)l * s->si;
+            for (int k = 0; k < kc; k++) d[k * NR + l] = col[(int64_t)k * s->sk];
+        }
+    }
+}
+
+void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate) {
+    /* op(A)(m, k) and op(B)(k, j) as strided operands ((row, k) for A, (column, k) for B) */
+    gan_pg_strided sa = {A, trans_a ? 1 : lda, trans_a ? lda : 1};
+    gan_pg_strided sb = {B, trans_b ? ldb : 1, trans_b ? 1 : ldb};
+    gan_pgemm g = {.K = K, .pack_a = gan_pg_pack_a_strided, .pack_b = gan_pg_pack_b_strided,
+                   .accumulate = accumulate};
+    if (N >= M) {
+        g.M = M;
+        g.N = N;
+        g.a_ud = &sa;
+        g.b_ud = &sb;
+        g.c = C;
+        g.sm = ldc;
+        g.sv = 1;
+    } else { /* C^T = op(B)^T op(A)^T: the longer side becomes the threads' column split */
+        g.M = N;
+        g.N = M;
+        g.a_ud = &sb;
+        g.b_ud = &sa;
+        g.c = C;
+        g.sm = 1;
+        g.sv = ldc;
+    }
+    g.P = g.QW = g.N;
+    gan_pgemm_run(&g);
+}

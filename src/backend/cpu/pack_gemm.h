@@ -1,0 +1,62 @@
+/* pack_gemm.h — the CPU backend's own GEMM: C (M,N) = A (M,K) @ B (K,N), with the operands
+ * described by packing callbacks instead of matrices.
+ *
+ * Convolutions never build an im2col matrix: their B packer reads the image directly into the
+ * micro-kernel's layout, so each input element is copied once per use (OpenBLAS would copy the
+ * column matrix a second time). A is packed once per call and shared by all threads, so a conv's
+ * weights are packed once for the whole batch rather than once per sample.
+ *
+ * Threads split C into (row group, column chunk) items; every C element is produced by one item
+ * summing k in a fixed order, so results do not depend on the thread count or the schedule.
+ * Scratch (packed A, one packed B block per thread) is grow-only memory kept between calls: a
+ * steady-state training step allocates nothing. Calls must not overlap (one GEMM at a time). */
+#ifndef GAN_PACK_GEMM_H
+#define GAN_PACK_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GAN_PG_MR 6    /* micro-tile rows (A panel height) */
+#define GAN_PG_NR 16   /* micro-tile columns (B sliver width: two AVX registers) */
+
+typedef struct gan_pgemm gan_pgemm;
+
+/* Packs rows [m0, m0 + MR) x k in [k0, k0 + kc) of A as dst[k * MR + r]; rows >= M are zeros. */
+typedef void (*gan_pg_pack_a)(const gan_pgemm *g, int m0, int k0, int kc, float *dst);
+/* Packs k in [k0, k0 + kc) x columns [j0, j0 + nc) of B as NR-wide slivers:
+ * dst[(j / NR) * kc * NR + k * NR + j % NR] (j, k relative to j0, k0); columns >= N are zeros.
+ * j0 is a multiple of NR. */
+typedef void (*gan_pg_pack_b)(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst);
+
+struct gan_pgemm {
+    int M, N, K;
+    gan_pg_pack_a pack_a;
+    gan_pg_pack_b pack_b;
+    const void *a_ud, *b_ud;     /* the packers' operands */
+    /* C element (m, j), with j = n * P + q and q = u * QW + v, lives at
+     * c + m * sm + n * sn + u * su + v * sv. A plain row-major C: P = QW = N, sm = ldc, sv = 1. */
+    float *c;
+    int64_t sm, sn, su, sv;
+    int P, QW;
+    const float *bias;           /* per row, added when C is overwritten; or NULL */
+    int accumulate;              /* C += A B instead of C = A B (+ bias) */
+};
+
+/* Runs the product under OpenMP (one thread when it is small). K may be 0 (C = bias or 0). */
+void gan_pgemm_run(const gan_pgemm *g);
+
+/* A grow-only buffer of at least n floats for a caller's own scratch (distinct from the GEMM's
+ * packing buffers; valid until the next call). */
+float *gan_pg_scratch(size_t n);
+
+/* Strided operand: element (i, k) at p[i * si + k * sk]. */
+typedef struct gan_pg_strided { const float *p; int64_t si, sk; } gan_pg_strided;
+void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst);
+/* for B the operand's (i, k) is B's (column j, row k) */
+void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst);
+
+/* C (M,N) = op(A) @ op(B) [+ C], row-major with row strides lda, ldb, ldc. */
+void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate);
+
+#endif

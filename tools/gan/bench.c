@@ -1,0 +1,182 @@
+/* bench.c — `gan bench --model mlp|dcgan28|dcgan64 --batch 64 --iters N [--json]`: times full
+ * GAN iterations on random data. bench/torch_bench.py is its PyTorch twin (same models, same
+ * iteration, same FLOP convention) and bench/run_bench.sh (make bench) runs both side by side.
+ *
+ * One iteration, on a fixed random batch in [-1, 1]:
+ *   z ~ N(0, 1)
+ *   D step: D(real) and D(G(z)), G run without a graph (a constant here), BCE-with-logits
+ *           against 1 and 0, backward, Adam on D;
+ *   G step: a fresh G(z) with a graph, D(fake) with D frozen (no weight gradients), BCE
+ *           against 1, backward through D into G, Adam on G.
+ * GFLOP/s counts 2 FLOP per multiply-add of conv, conv-transpose and linear layers and an
+ * iteration as 9 F_D + 4 F_G forward FLOPs (F_X: one forward pass of X on the batch). */
+#include "gan.h"
+#include "cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define CMD "bench"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Forward FLOPs of G and D on a batch of B (2 per multiply-add of conv, conv-transpose, linear). */
+static void forward_flops(const gan_model_config *c, int B, double *fg, double *fd) {
+    double g = 0, d = 0;
+    const double b2 = 2.0 * B;
+    if (c->kind == GAN_MODEL_MLP) {
+        int img = c->channels * c->size * c->size;
+        int gd[] = {c->nz, 256, 512, 1024, img}, dd[] = {img, 512, 256, 1};
+        for (int i = 0; i < 4; i++) g += b2 * gd[i] * gd[i + 1];
+        for (int i = 0; i < 3; i++) d += b2 * dd[i] * dd[i + 1];
+    } else if (c->kind == GAN_MODEL_DCGAN28) {
+        g = b2 * ((double)c->nz * 128 * 49 + 128.0 * 64 * 16 * 49 + 64.0 * c->channels * 16 * 196);
+        d = b2 * (c->channels * 64.0 * 16 * 196 + 64.0 * 128 * 16 * 49 + 128.0 * 49);
+    } else { /* pytorch/examples' DCGAN: k = 4 throughout, spatial 1 -> 4 -> 8 ... -> size */
+        int L = 0;
+        while ((4 << L) < c->size) L++;
+        int in = c->nz, hw = 1, mult = 1 << (L - 1);
+        for (int i = 0; i <= L; i++) { /* conv-transpose: each input pixel meets out*16 weights */
+            int out = i == L ? c->channels : c->ngf * (mult >> i);
+            g += b2 * in * out * 16.0 * hw * hw;
+            hw = i == 0 ? 4 : hw * 2;
+            in = out;
+        }
+        in = c->channels;
+        hw = c->size;
+        for (int i = 0; i <= L; i++) { /* conv: each output pixel costs in*16 multiply-adds */
+            int out = i == L ? 1 : c->ndf * (1 << i);
+            hw = i == L ? 1 : hw / 2;
+            d += b2 * in * out * 16.0 * hw * hw;
+            in = out;
+        }
+    }
+    *fg = g;
+    *fd = d;
+}
+
+typedef struct bench_state {
+    gan_model *m;
+    gan_adam opt_g, opt_d;
+    gan_tensor *real;
+    int B, nz;
+    uint64_t seed;
+} bench_state;
+
+static void iteration(bench_state *s, gan_ctx *ctx, uint64_t it) {
+    gan_net *G = gan_model_G(s->m), *D = gan_model_D(s->m);
+    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
+
+    /* D step: G's output is a constant, so G runs without a graph */
+    gan_net_zero_grad(D);
+    int old = gan_ctx_set_grad(ctx, 0);
+    gan_tensor *fake = gan_model_generate(ctx, s->m, z);
+    gan_ctx_set_grad(ctx, old);
+    gan_tensor *loss_d = gan_d_loss(ctx, GAN_LOSS_BCE, gan_model_discriminate(ctx, s->m, s->real),
+                                    gan_model_discriminate(ctx, s->m, fake));
+    gan_backward(ctx, loss_d);
+    gan_adam_step(&s->opt_d, D);
+
+    /* G step: a fresh G(z) through the updated, frozen D */
+    gan_net_requires_grad(D, 0);
+    gan_net_zero_grad(G);
+    gan_tensor *loss_g = gan_g_loss(ctx, GAN_LOSS_BCE,
+                                    gan_model_discriminate(ctx, s->m, gan_model_generate(ctx, s->m, z)));
+    gan_backward(ctx, loss_g);
+    gan_adam_step(&s->opt_g, G);
+    gan_net_requires_grad(D, 1);
+    gan_ctx_reset(ctx);
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *model = "dcgan28";
+    int batch = 64, iters = 20, warmup = 3, threads = 0, json = 0;
+    int64_t seed = 1;
+    cli_flag flags[] = {
+        {"--model", FLAG_STR, &model, "mlp | dcgan28 | dcgan64 [dcgan28]", 0},
+        {"--batch", FLAG_INT, &batch, "batch size [64]", 0},
+        {"--iters", FLAG_INT, &iters, "timed iterations [20]", 0},
+        {"--warmup", FLAG_INT, &warmup, "untimed iterations first [3]", 0},
+        {"--threads", FLAG_INT, &threads, "threads (0 = all cores) [0]", 0},
+        {"--seed", FLAG_I64, &seed, "seed of the weights, data and noise [1]", 0},
+        {"--json", FLAG_BOOL, &json, "print one JSON line instead of text", 0},
+    };
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse(CMD, "--model mlp|dcgan28|dcgan64 [--batch 64 --iters N --json]", argc, argv,
+                       flags, (int)(sizeof flags / sizeof flags[0]), pos, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (batch < 1 || batch > 65536) return cli_error(CMD, CLI_USAGE, "--batch must be in 1..65536 (got %d)", batch);
+    if (iters < 1) return cli_error(CMD, CLI_USAGE, "--iters must be at least 1 (got %d)", iters);
+    if (warmup < 0) return cli_error(CMD, CLI_USAGE, "--warmup must be >= 0");
+    if (threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
+
+    gan_model_config mc = {.nz = 100, .channels = 1, .size = 28, .ngf = 64, .ndf = 64,
+                           .d_norm = GAN_D_NORM_BATCH};
+    if (!strcmp(model, "mlp")) mc.kind = GAN_MODEL_MLP;
+    else if (!strcmp(model, "dcgan28")) mc.kind = GAN_MODEL_DCGAN28;
+    else if (!strcmp(model, "dcgan64")) {
+        mc.kind = GAN_MODEL_DCGAN;
+        mc.channels = 3;
+        mc.size = 64;
+    } else return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp, dcgan28 or dcgan64)", model);
+    gan_set_threads(threads);
+
+    bench_state s = {.B = batch, .nz = mc.nz, .seed = (uint64_t)seed};
+    if (gan_model_new(&mc, (uint64_t)seed, &s.m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    s.opt_d = gan_adam_default(2e-4f);
+    s.opt_g = gan_adam_default(2e-4f);
+    s.opt_d.beta1 = s.opt_g.beta1 = 0.5f;
+    /* the batch lives in its own arena: the step arena is reset every iteration */
+    gan_ctx *data = gan_ctx_new((size_t)batch * mc.channels * mc.size * mc.size * sizeof(float) + 4096);
+    gan_ctx_set_grad(data, 0);
+    s.real = gan_rand(data, GAN_SHAPE(batch, mc.channels, mc.size, mc.size), (uint64_t)seed, 0);
+    for (int64_t i = 0; i < s.real->numel; i++) s.real->data[i] = 2.0f * s.real->data[i] - 1.0f;
+
+    gan_ctx *ctx = gan_ctx_new(0);
+    gan_ctx_set_training(ctx, 1);
+    uint64_t it = 1;
+    for (int i = 0; i < warmup; i++) iteration(&s, ctx, it++);
+    double *ms = malloc(sizeof(double) * (size_t)iters);
+    if (!ms) return cli_error(CMD, CLI_RUNTIME, "out of memory");
+    for (int i = 0; i < iters; i++) {
+        double t0 = now_ms();
+        iteration(&s, ctx, it++);
+        ms[i] = now_ms() - t0;
+    }
+    qsort(ms, (size_t)iters, sizeof(double), cmp_double);
+    double med = iters % 2 ? ms[iters / 2] : 0.5 * (ms[iters / 2 - 1] + ms[iters / 2]);
+    double best = ms[0];
+    double fg, fd;
+    forward_flops(&mc, batch, &fg, &fd);
+    double flops = 9 * fd + 4 * fg, gflops = flops / (med * 1e-3) / 1e9;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double rss_mb = (double)ru.ru_maxrss / 1024.0;
+    double arena_mb = (double)gan_ctx_capacity(ctx) / (1024.0 * 1024.0);
+    if (json)
+        printf("{\"impl\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"iters\": %d, \"median_ms\": %.4f, "
+               "\"min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.6f, \"peak_rss_mb\": %.1f, "
+               "\"arena_mb\": %.1f, \"threads\": %d}\n",
+               model, batch, iters, med, best, gflops, flops / 1e9, rss_mb, arena_mb, gan_get_threads());
+    else
+        printf("gan.c %s batch %d: median %.2f ms, min %.2f ms, %.1f GFLOP/s (%.3f GFLOP/iter), "
+               "peak RSS %.0f MB (arena %.0f MB)  [threads %d]\n",
+               model, batch, med, best, gflops, flops / 1e9, rss_mb, arena_mb, gan_get_threads());
+    free(ms);
+    gan_ctx_free(ctx);
+    gan_ctx_free(data);
+    gan_model_free(s.m);
+    return CLI_OK;
+}

@@ -1,0 +1,34 @@
+/* evaluator.h — sample quality for `gan eval` and `gan train --eval-every`: a dataset's
+ * feature classifier (found in the cache or trained and cached, saying so), the real
+ * features of its test split, and FID / KID / precision-recall / class statistics. */
+#ifndef GAN_EVALUATOR_H
+#define GAN_EVALUATOR_H
+#include "gan.h"
+
+typedef struct evaluator evaluator;
+
+typedef struct eval_result {
+    int n;                         /* samples judged */
+    double fid, kid, kid_std, precision, recall, density, coverage;
+    int have_classes;
+    double entropy, confidence;    /* of predicted classes (labelled data) */
+    int64_t class_counts[64];
+    int classes;
+} eval_result;
+
+/* data: the --data spec (fashion-mnist, an IDX file with labels, ...). classifier_path: NULL
+ * to use (or create) <cache>/classifier-<name>.safetensors. quiet: no messages. */
+gan_status evaluator_open(const char *data, const char *classifier_path, int quiet,
+                          evaluator **out);
+void evaluator_free(evaluator *e);
+/* images (n, c, h, w) floats in [-1, 1]. metrics: bit 1 fid, 2 kid, 4 pr. */
+gan_status evaluator_run(evaluator *e, const float *images, int n, int c, int h, int w,
+                         unsigned metrics, eval_result *r);
+/* The real-vs-real floor: held-out training images (never seen by the classifier) against the
+ * test split. */
+gan_status evaluator_floor(evaluator *e, int n, unsigned metrics, eval_result *r);
+int evaluator_size(const evaluator *e, int *c);   /* image side and channels it expects */
+#define EVAL_FID 1u
+#define EVAL_KID 2u
+#define EVAL_PR 4u
+#endif
