@@ -77,12 +77,12 @@ deps:
 	scripts/install-deps.sh
 
 ring: $(BUILD)/examples/ring8
-	$(BUILD)/examples/ring8 $(RING_FLAGS)
+	$(BUILD)/examples/ring8 --plots $(BUILD) $(RING_FLAGS)
 
 # The main job: DCGAN on Fashion-MNIST into runs/demo (a finished demo is not redone; an
 # interrupted one resumes). A fresh make after deps: this make's pkg-config flags were read
 # before the install.
-DEMO_STEPS ?= 1500
+DEMO_STEPS ?= 3000
 DEMO_OUT ?= runs/demo
 demo: deps
 	$(MAKE) $(BUILD)/gan
