@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include "harness.h"
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -231,6 +232,43 @@ static void sampling(void) {
     th_check(rc == 0, "info", "exit %d", rc);
 }
 
+/* gan eval trains and caches the dataset's classifier (tiny here), then judges samples;
+ * train --eval-every keeps the lowest-FID checkpoint as best.safetensors. */
+static void evaluation(void) {
+    char err[2048], p[1024], cache[512];
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    setenv("GAN_CACHE", cache, 1);
+    int rc = run_gan(err, sizeof err, "eval %s/s.npy --data %s/tiny-images-idx3-ubyte --metrics fid,kid --json", tmp, tmp);
+    snprintf(p, sizeof p, "%s/classifier-tiny-images-idx3-ubyte.safetensors", cache);
+    th_check(rc == 0 && file_exists(p), "eval trains and caches a classifier", "exit %d %s", rc, err);
+    rc = run_gan(err, sizeof err, "eval %s/s.npy --data %s/tiny-images-idx3-ubyte --metrics fid --json", tmp, tmp);
+    th_check(rc == 0, "eval with the cached classifier", "exit %d %s", rc, err);
+    rc = run_gan(err, sizeof err, "eval %s/s.npy --data %s/tiny-images-idx3-ubyte --metrics fud", tmp, tmp);
+    th_check(rc == 2 && strstr(err, "--metrics"), "eval names a bad metric", "exit %d: %s", rc, err);
+    rc = run_gan(err, sizeof err, "train " TRAIN_ARGS " --out %s/ev --steps 8 --eval-every 2 --eval-n 16", tmp, tmp);
+    th_check(rc == 0, "train --eval-every", "exit %d %s", rc, err);
+    /* the best checkpoint holds the lowest FID of metrics.jsonl */
+    snprintf(p, sizeof p, "%s/ev/metrics.jsonl", tmp);
+    FILE *f = fopen(p, "r");
+    double best = 1e300;
+    int n_fid = 0;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *q = strstr(line, "\"fid\": ");
+        if (!q) continue;
+        double v = atof(q + 7);
+        n_fid++;
+        if (v < best) best = v;
+    }
+    if (f) fclose(f);
+    char v[64] = "";
+    snprintf(p, sizeof p, "%s/ev/checkpoints/best.safetensors", tmp);
+    int ok = file_exists(p) && gan_checkpoint_meta(p, "gan.fid", v, sizeof v) == GAN_OK;
+    th_check(ok && n_fid == 4 && fabs(atof(v) - best) <= 1e-6 * fabs(best), "best.safetensors has the lowest FID",
+             "%d evaluations, best %g, file says %s", n_fid, best, v);
+    unsetenv("GAN_CACHE");
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     /* <build>/tests/test_cli -> <build>/gan */
@@ -249,6 +287,7 @@ int main(int argc, char **argv) {
     bad_input();
     resume_exact();
     sampling();
+    evaluation();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd)) {}

@@ -69,7 +69,7 @@ gan_status evaluator_open(const char *data, const char *classifier_path, int qui
     if (!strcmp(data, "fashion-mnist") && (s = gan_dataset_load(test_spec, 0, &e->test, &e->test_labels)))
         goto fail;
     if (!e->test.data) { /* no test split: split the training data */
-        if (e->train.n < 2 * HOLDOUT / 10) {
+        if (e->train.n < 12) {
             s = gan_fail(GAN_ERR_ARG, "--data %s: too few images (%d) to hold out a test split", data, e->train.n);
             goto fail;
         }

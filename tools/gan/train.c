@@ -106,7 +106,7 @@ static gan_status evaluate(evaluator *ev, gan_ctx *ctx, gan_trainer *t, const ru
     free(x);
     if (s) return s;
     *fid = r.fid;
-    fprintf(mf, "{\"step\": %lld, \"fid\": %.6g, \"kid\": %.6g, \"kid_std\": %.6g, \"eval_n\": %d}\n",
+    fprintf(mf, "{\"step\": %lld, \"fid\": %.9g, \"kid\": %.6g, \"kid_std\": %.6g, \"eval_n\": %d}\n",
             (long long)t->step, r.fid, r.kid, r.kid_std, n);
     fflush(mf);
     fprintf(stderr, "%sgan train: step %lld: FID %.3f  KID %.5f\n", isatty(2) ? "\r\033[K" : "",
