@@ -5,12 +5,12 @@ timing and FLOP convention, so bench/run_bench.sh can put the two side by side.
     /usr/bin/python3 bench/torch_bench.py --model mlp|dcgan28|dcgan64 --batch 64 --iters N \
         [--warmup W] [--threads T] [--convT native|fast] [--json]
 
-One iteration (identical in tools/gan/bench.c), on random data in [-1, 1]:
-    z ~ N(0, 1)
-    D step: D(real) and D(G(z)) with G run without a graph (its output is a constant here),
-            BCE-with-logits against 1 and 0, backward, Adam on D;
+One iteration (identical in tools/gan/bench.c), on a fixed random batch in [-1, 1]:
+    D real: BCE-with-logits(D(real), 1), backward              (as pytorch/examples' dcgan:
+    D fake: z ~ N(0, 1), G(z) without a graph, BCE(D(fake), 0),  errD_real.backward(), then
+            backward, Adam on D                                   errD_fake.backward())
     G step: a fresh G(z) with a graph, D(fake) with D's parameters frozen (no weight
-            gradients: gan.c skips them too), BCE-with-logits against 1, backward, Adam on G.
+            gradients: gan.c skips them too), BCE(., 1), backward, Adam on G.
 Both nets in train mode (batch-norm batch statistics), Adam lr 2e-4 betas (0.5, 0.999).
 
 GFLOP/s counts 2 FLOP per multiply-add of conv, conv-transpose and linear layers, and an
@@ -171,25 +171,23 @@ def main(argv=None):
     d_params = list(D.parameters())
 
     def iteration():
-        z = torch.randn(B, NZ)
-        # D step
+        # D on the real batch (its graph is freed by backward, as gan.c resets its arena)
         D.zero_grad(set_to_none=True)
+        F.binary_cross_entropy_with_logits(D(real).view(B, 1), ones).backward()
+        # D on a fake batch: G without a graph
+        z = torch.randn(B, NZ)
         with torch.no_grad():
             fake = G(z)
-        loss_d = (F.binary_cross_entropy_with_logits(D(real).view(B, 1), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake).view(B, 1), zeros))
-        loss_d.backward()
+        F.binary_cross_entropy_with_logits(D(fake).view(B, 1), zeros).backward()
         opt_d.step()
-        # G step through the updated, frozen D
+        # G step: a fresh G(z) through the updated, frozen D
         for q in d_params:
             q.requires_grad_(False)
         G.zero_grad(set_to_none=True)
-        loss_g = F.binary_cross_entropy_with_logits(D(G(z)).view(B, 1), ones)
-        loss_g.backward()
+        F.binary_cross_entropy_with_logits(D(G(z)).view(B, 1), ones).backward()
         opt_g.step()
         for q in d_params:
             q.requires_grad_(True)
-        return loss_d.item(), loss_g.item()
 
     for _ in range(a.warmup):
         iteration()

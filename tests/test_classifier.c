@@ -230,7 +230,7 @@ static void test_learns_shapes(void) {
     gan_status s = gan_classifier_train(&o, &im, &lb, NULL, NULL, &c);
     th_check(s == GAN_OK && c, "shapes: train", "status %d %s", s, s ? gan_last_error() : "");
     if (!c) return;
-    th_check(gan_classifier_get_info(c)->blocks == 2, "shapes: 28x28 gets two blocks", "%d",
+    th_check(gan_classifier_get_info(c)->blocks == 3, "shapes: 28x28 gets three blocks", "%d",
              gan_classifier_get_info(c)->blocks);
     double acc = 0;
     s = gan_classifier_accuracy(c, &tim, &tlb, &acc);
@@ -343,31 +343,31 @@ static void test_forward_odd_rgb(void) {
     gan_u8_images_free(&im);
     gan_u8_labels_free(&lb);
 
-    /* 40 x 40: three blocks (40 -> 20 -> 10 -> 5) */
+    /* 40 x 40: four blocks (40 -> 20 -> 10 -> 5 -> 3) */
     make_shapes(16, 40, 40, 1, 22, &im, &lb);
     o = small_opts(3);
     o.width = 2;
     o.features = 8;
     o.batch = 8;
     s = gan_classifier_train(&o, &im, &lb, NULL, NULL, &c);
-    th_check(s == GAN_OK && gan_net_find(gan_classifier_net(c), "block2.conv0.weight") &&
-             !gan_net_find(gan_classifier_net(c), "block3.conv0.weight"), "40x40: three blocks", "block2 present, block3 absent");
+    th_check(s == GAN_OK && gan_net_find(gan_classifier_net(c), "block3.conv0.weight") &&
+             !gan_net_find(gan_classifier_net(c), "block4.conv0.weight"), "40x40: four blocks", "block3 present, block4 absent");
     if (!s) check_forward("40x40: forward", c, &im);
     gan_classifier_free(c);
     gan_u8_images_free(&im);
     gan_u8_labels_free(&lb);
 
-    /* 28 x 28 with three blocks asked for: 28 -> 14 -> 7 -> (pad to 8) 4 */
+    /* 28 x 28 with two blocks asked for: 28 -> 14 -> 7 */
     make_shapes(16, 28, 28, 1, 23, &im, &lb);
     o = small_opts(3);
-    o.blocks = 3;
+    o.blocks = 2;
     o.batch = 8;
     s = gan_classifier_train(&o, &im, &lb, NULL, NULL, &c);
-    th_check(s == GAN_OK && gan_classifier_get_info(c)->blocks == 3 &&
-             gan_net_find(gan_classifier_net(c), "fc1.weight")->shape[1] == 4 * 8 * 4 * 4,
-             "28x28, blocks 3", "fc1 reads 128 x 4 x 4 = %d values",
+    th_check(s == GAN_OK && gan_classifier_get_info(c)->blocks == 2 &&
+             gan_net_find(gan_classifier_net(c), "fc1.weight")->shape[1] == 16 * 7 * 7,
+             "28x28, blocks 2", "fc1 reads 16 x 7 x 7 = %d values",
              c ? gan_net_find(gan_classifier_net(c), "fc1.weight")->shape[1] : -1);
-    if (!s) check_forward("28x28 blocks 3: forward", c, &im);
+    if (!s) check_forward("28x28 blocks 2: forward", c, &im);
     gan_classifier_free(c);
     gan_u8_images_free(&im);
     gan_u8_labels_free(&lb);

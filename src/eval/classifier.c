@@ -33,17 +33,19 @@ struct gan_classifier {
 };
 
 gan_classifier_opts gan_classifier_opts_default(void) {
-    return (gan_classifier_opts){.epochs = 8, .steps = 0, .batch = 128, .lr = 1e-3f,
-                                 .weight_decay = 5e-4f, .seed = 1, .augment = 1, .shift = 2,
-                                 .flip = 1, .width = 32, .depth = 2, .blocks = 0, .features = 128, .dropout = 0.3f};
+    return (gan_classifier_opts){.epochs = 6, .steps = 0, .batch = 128, .lr = 1e-3f,
+                                 .weight_decay = 5e-4f, .seed = 1, .augment = 1, .shift = 0,
+                                 .flip = 1, .width = 16, .depth = 2, .blocks = 0,
+                                 .features = 128, .dropout = 0.3f};
 }
 
 /* ---------------------------------------------------------------- the network */
 
-/* Blocks until the map is at most 8x8: 2 for 28x28 (7x7) and 32x32, 3 for 64x64. */
+/* At least 2 blocks, more until the map is at most 4x4: 3 for 28x28 (28, 14, 7 -> 4x4) and
+ * 32x32, 4 for 64x64. */
 static int blocks_for(int h, int w) {
     int b = 2;
-    while (b < MAX_BLOCKS && ((h + (1 << b) - 1) >> b > 8 || (w + (1 << b) - 1) >> b > 8)) b++;
+    while (b < MAX_BLOCKS && ((h + (1 << b) - 1) >> b > 4 || (w + (1 << b) - 1) >> b > 4)) b++;
     return b;
 }
 

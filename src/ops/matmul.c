@@ -32,8 +32,26 @@ gan_tensor *gan_matmul(gan_ctx *ctx, gan_tensor *a, gan_tensor *b, int trans_a, 
     return out;
 }
 
-/* x (N,in), w (out,in), b (out) -> (N,out) */
+/* d(x @ w^T + b): dx = g @ w, dw = g^T @ x, db = sum of g over the batch, all ops so that
+ * gradients of gradients stay exact. */
+static void linear_bw(gan_ctx *ctx, gan_node *n, gan_tensor *g, gan_tensor **din) {
+    gan_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
+    if (gan_needs_grad(x)) din[0] = gan_matmul(ctx, g, w, 0, 0);
+    if (gan_needs_grad(w)) din[1] = gan_matmul(ctx, g, x, 1, 0);
+    if (gan_needs_grad(b)) din[2] = gan_sum(ctx, g, GAN_AXIS(0), 0);
+}
+
+/* x (N,in), w (out,in), b (out) -> (N,out); the bias is the product's starting value, so a
+ * linear layer is one op and one tensor. */
 gan_tensor *gan_linear(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b) {
-    gan_tensor *y = gan_matmul(ctx, x, w, 0, 1);
-    return b ? gan_add(ctx, y, b) : y;
+    if (!b) return gan_matmul(ctx, x, w, 0, 1);
+    GAN_ASSERT(x->ndim == 2 && w->ndim == 2);
+    GAN_ASSERT_MSG(x->shape[1] == w->shape[1], "linear: x's features differ from w's in");
+    GAN_ASSERT_MSG(b->ndim == 1 && b->shape[0] == w->shape[0], "linear: bias must have shape (out)");
+    int N = x->shape[0], in = x->shape[1], out = w->shape[0];
+    gan_tensor *y = gan_empty(ctx, GAN_SHAPE(N, out));
+    for (int i = 0; i < N; i++) memcpy(y->data + (int64_t)i * out, b->data, sizeof(float) * (size_t)out);
+    if (in > 0) gan_cpu_gemm(0, 1, N, out, in, 1.0f, x->data, in, w->data, in, 1.0f, y->data, out);
+    gan_record(ctx, y, "linear", linear_bw, 3, (gan_tensor *[]){x, w, b});
+    return y;
 }

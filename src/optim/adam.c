@@ -4,6 +4,11 @@
 #include "internal.h"
 #include "hyper.h"
 #include <math.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#define ADAM_BLOCK 4096   /* floats per work item (a multiple of 8) */
 
 gan_adam gan_adam_default(float lr) {
     return (gan_adam){.lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
@@ -28,18 +33,41 @@ void gan_adam_step(gan_adam *opt, gan_net *net) {
     const float decay = (float)(1.0 - lr * wd);  /* AdamW: param.mul_(1 - lr * wd) */
     const int adamw = opt->adamw && wd != 0.0;
     const int l2_on = !opt->adamw && wd != 0.0;
+    /* 8 at a time with the same per-element arithmetic in the same order (vector sqrt and
+     * division round exactly as the scalar ones; no fused multiply-adds) */
 #pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        float p = w[i], gi = g[i];
-        if (l2_on) gi = gi + l2 * p;
-        if (adamw) p = p * decay;
-        float mi = m[i] * beta1;
-        mi = mi + one_m_b1 * gi;
-        float vi = v[i] * beta2;
-        vi = vi + one_m_b2 * gi * gi;
-        float denom = sqrtf(vi) / bc2_sqrt + eps;
-        w[i] = p + neg_step * mi / denom;
-        m[i] = mi;
-        v[i] = vi;
+    for (int64_t b = 0; b < (n + ADAM_BLOCK - 1) / ADAM_BLOCK; b++) {
+        int64_t i = b * ADAM_BLOCK, end = i + ADAM_BLOCK < n ? i + ADAM_BLOCK : n;
+#if defined(__AVX2__)
+        const __m256 vb1 = _mm256_set1_ps(beta1), vb2 = _mm256_set1_ps(beta2),
+                     v1b1 = _mm256_set1_ps(one_m_b1), v1b2 = _mm256_set1_ps(one_m_b2),
+                     vstep = _mm256_set1_ps(neg_step), vbc2 = _mm256_set1_ps(bc2_sqrt),
+                     veps = _mm256_set1_ps(eps), vl2 = _mm256_set1_ps(l2), vdec = _mm256_set1_ps(decay);
+        for (; i + 8 <= end; i += 8) {
+            __m256 p = _mm256_loadu_ps(w + i), gi = _mm256_loadu_ps(g + i);
+            if (l2_on) gi = _mm256_add_ps(gi, _mm256_mul_ps(vl2, p));
+            if (adamw) p = _mm256_mul_ps(p, vdec);
+            __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(v1b1, gi));
+            __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2),
+                                      _mm256_mul_ps(_mm256_mul_ps(v1b2, gi), gi));
+            __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vbc2), veps);
+            _mm256_storeu_ps(w + i, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(vstep, mi), denom)));
+            _mm256_storeu_ps(m + i, mi);
+            _mm256_storeu_ps(v + i, vi);
+        }
+#endif
+        for (; i < end; i++) {
+            float p = w[i], gi = g[i];
+            if (l2_on) gi = gi + l2 * p;
+            if (adamw) p = p * decay;
+            float mi = m[i] * beta1;
+            mi = mi + one_m_b1 * gi;
+            float vi = v[i] * beta2;
+            vi = vi + one_m_b2 * gi * gi;
+            float denom = sqrtf(vi) / bc2_sqrt + eps;
+            w[i] = p + neg_step * mi / denom;
+            m[i] = mi;
+            v[i] = vi;
+        }
     }
 }

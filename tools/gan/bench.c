@@ -2,10 +2,10 @@
  * GAN iterations on random data. bench/torch_bench.py is its PyTorch twin (same models, same
  * iteration, same FLOP convention) and bench/run_bench.sh (make bench) runs both side by side.
  *
- * One iteration, on a fixed random batch in [-1, 1]:
- *   z ~ N(0, 1)
- *   D step: D(real) and D(G(z)), G run without a graph (a constant here), BCE-with-logits
- *           against 1 and 0, backward, Adam on D;
+ * One iteration, on a fixed random batch in [-1, 1], in three phases (each ends with
+ * gan_ctx_reset: its tensors are dead once its gradients are in the nets' buffers):
+ *   D real: BCE-with-logits(D(real), 1), backward;
+ *   D fake: z ~ N(0, 1), G(z) without a graph, BCE(D(fake), 0), backward, Adam on D;
  *   G step: a fresh G(z) with a graph, D(fake) with D frozen (no weight gradients), BCE
  *           against 1, backward through D into G, Adam on G.
  * GFLOP/s counts 2 FLOP per multiply-add of conv, conv-transpose and linear layers and an
@@ -74,29 +74,43 @@ typedef struct bench_state {
     uint64_t seed;
 } bench_state;
 
+static size_t phase_peak[3];
+
+/* Ends a phase: everything the phase built is dead once its gradients are in the nets' buffers */
+static void end_phase(gan_ctx *ctx, int phase) {
+    size_t used = gan_ctx_used(ctx);
+    if (used > phase_peak[phase]) phase_peak[phase] = used;
+    gan_ctx_reset(ctx);
+}
+
+/* The three phases of an iteration, each in a fresh arena (as pytorch/examples frees each
+ * graph after its backward; the twin does the same steps in the same order). */
 static void iteration(bench_state *s, gan_ctx *ctx, uint64_t it) {
     gan_net *G = gan_model_G(s->m), *D = gan_model_D(s->m);
-    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
 
-    /* D step: G's output is a constant, so G runs without a graph */
+    /* D on the real batch */
     gan_net_zero_grad(D);
+    gan_backward(ctx, gan_bce_with_logits_const(ctx, gan_model_discriminate(ctx, s->m, s->real), 1.0f));
+    end_phase(ctx, 0);
+
+    /* D on a fake batch: G runs without a graph (its output is a constant here) */
+    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
     int old = gan_ctx_set_grad(ctx, 0);
     gan_tensor *fake = gan_model_generate(ctx, s->m, z);
     gan_ctx_set_grad(ctx, old);
-    gan_tensor *loss_d = gan_d_loss(ctx, GAN_LOSS_BCE, gan_model_discriminate(ctx, s->m, s->real),
-                                    gan_model_discriminate(ctx, s->m, fake));
-    gan_backward(ctx, loss_d);
+    gan_backward(ctx, gan_bce_with_logits_const(ctx, gan_model_discriminate(ctx, s->m, fake), 0.0f));
     gan_adam_step(&s->opt_d, D);
+    end_phase(ctx, 1);
 
     /* G step: a fresh G(z) through the updated, frozen D */
+    z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
     gan_net_requires_grad(D, 0);
     gan_net_zero_grad(G);
-    gan_tensor *loss_g = gan_g_loss(ctx, GAN_LOSS_BCE,
-                                    gan_model_discriminate(ctx, s->m, gan_model_generate(ctx, s->m, z)));
-    gan_backward(ctx, loss_g);
+    gan_tensor *d_out = gan_model_discriminate(ctx, s->m, gan_model_generate(ctx, s->m, z));
+    gan_backward(ctx, gan_bce_with_logits_const(ctx, d_out, 1.0f));
     gan_adam_step(&s->opt_g, G);
     gan_net_requires_grad(D, 1);
-    gan_ctx_reset(ctx);
+    end_phase(ctx, 2);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -165,15 +179,19 @@ int cmd_bench(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0;
     double arena_mb = (double)gan_ctx_capacity(ctx) / (1024.0 * 1024.0);
+    double ph[3];
+    for (int i = 0; i < 3; i++) ph[i] = (double)phase_peak[i] / (1024.0 * 1024.0);
     if (json)
         printf("{\"impl\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"iters\": %d, \"median_ms\": %.4f, "
-               "\"min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.6f, \"peak_rss_mb\": %.1f, "
-               "\"arena_mb\": %.1f, \"threads\": %d}\n",
-               model, batch, iters, med, best, gflops, flops / 1e9, rss_mb, arena_mb, gan_get_threads());
+               "\"min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.9f, \"peak_rss_mb\": %.1f, "
+               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d}\n",
+               model, batch, iters, med, best, gflops, flops / 1e9, rss_mb, arena_mb, ph[0], ph[1],
+               ph[2], gan_get_threads());
     else
         printf("gan.c %s batch %d: median %.2f ms, min %.2f ms, %.1f GFLOP/s (%.3f GFLOP/iter), "
-               "peak RSS %.0f MB (arena %.0f MB)  [threads %d]\n",
-               model, batch, med, best, gflops, flops / 1e9, rss_mb, arena_mb, gan_get_threads());
+               "peak RSS %.0f MB (arena %.0f MB; used per phase %.0f/%.0f/%.0f MB)  [threads %d]\n",
+               model, batch, med, best, gflops, flops / 1e9, rss_mb, arena_mb, ph[0], ph[1], ph[2],
+               gan_get_threads());
     free(ms);
     gan_ctx_free(ctx);
     gan_ctx_free(data);

@@ -122,7 +122,8 @@ int classifier_train_file(const char *data, const char *test, const char *out,
         test_name = spec;
     }
     fprintf(stderr, "gan classifier: training on %s (%d images %dx%dx%d), testing on %s\n", data,
-            im.n, im.h, im.w, im.c, test_name ? test_name : "nothing (--test none)");
+            im.n, im.h, im.w, im.c,
+            test_name ? test_name : test ? "nothing (--test none)" : "nothing (too few images to hold some out)");
     train_view v = {.test_im = test_name ? &tim : NULL, .test_lb = &tlb};
     v.steps_per_epoch = ((int64_t)im.n + opts->batch - 1) / opts->batch;
     int64_t total = opts->steps > 0 ? opts->steps : ((int64_t)opts->epochs * im.n + opts->batch - 1) / opts->batch;
@@ -163,18 +164,18 @@ static int cmd_train_classifier(int argc, char **argv) {
         {"--data", FLAG_STR, &data, "labelled training data: fashion-mnist or an IDX file with labels", 0},
         {"--out", FLAG_STR, &out, "the classifier file to write (.safetensors)", 0},
         {"--test", FLAG_STR, &test, "held-out data [fashion-mnist:test, t10k-* beside train-*, else the last 10%; none]", 0},
-        {"--epochs", FLAG_INT, &o.epochs, "passes over the data [8]", 0},
+        {"--epochs", FLAG_INT, &o.epochs, "passes over the data [6]", 0},
         {"--steps", FLAG_I64, &o.steps, "exactly this many batches instead of --epochs", 0},
         {"--batch", FLAG_INT, &o.batch, "batch size [128]", 0},
         {"--lr", FLAG_FLOAT, &o.lr, "peak AdamW learning rate, cosine decay to 0 [0.001]", 0},
         {"--weight-decay", FLAG_FLOAT, &o.weight_decay, "AdamW weight decay [0.0005]", 0},
         {"--seed", FLAG_I64, &seed, "weights, batch order, augmentation, dropout [1]", 0},
-        {"--width", FLAG_INT, &o.width, "channels of the first block [32]", 0},
+        {"--width", FLAG_INT, &o.width, "channels of the first block [16]", 0},
         {"--depth", FLAG_INT, &o.depth, "convolutions per block [2]", 0},
-        {"--blocks", FLAG_INT, &o.blocks, "pooling stages (0: 2, more until the map is <= 8x8) [0]", 0},
+        {"--blocks", FLAG_INT, &o.blocks, "pooling stages (0: 2, more until the map is <= 4x4) [0]", 0},
         {"--features", FLAG_INT, &o.features, "feature dimension (the penultimate layer) [128]", 0},
         {"--dropout", FLAG_FLOAT, &o.dropout, "dropout before the last layer [0.3]", 0},
-        {"--shift", FLAG_INT, &o.shift, "augmentation: largest random shift in pixels [2]", 0},
+        {"--shift", FLAG_INT, &o.shift, "augmentation: largest random shift in pixels [0]", 0},
         {"--no-flip", FLAG_BOOL, &no_flip, "augmentation: no left-right flips (digits, text)", 0},
         {"--no-augment", FLAG_BOOL, &no_augment, "no augmentation at all", 0},
         {"--threads", FLAG_INT, &threads, "threads (0 = all cores) [0]", 0},

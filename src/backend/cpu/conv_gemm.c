@@ -29,10 +29,65 @@ typedef struct patch_b {
     int C, H, W;
     int U, V, su, sv;
     int TH, TW, dh0, dhs, dw0, dws;
+    int slack;   /* reading up to 16 floats past any row's end is safe (a padded copy) */
 } patch_b;
 
-/* A run: consecutive lanes of a sliver that read one image row (same n and u, v consecutive). */
-typedef struct prun { const float *img; int lane, len, ih0, iw0; } prun;
+#define SLACK 32   /* floats after a padded copy */
+
+/* A zero-padded copy of x (N,C,H,W): pt/pb rows above/below, pl/pr columns left/right, into
+ * gan_pg_scratch2. Narrow grids (a 7x7 map) pack a few floats per row; with the borders made
+ * of real zeros every row is one unmasked load. */
+static const float *padded_copy(const float *x, int N, int C, int H, int W, int pt, int pb,
+                                int pl, int pr) {
+    const int Hp = H + pt + pb, Wp = W + pl + pr;
+    const int64_t planes = (int64_t)N * C, hwp = (int64_t)Hp * Wp;
+    float *xp = gan_pg_scratch2((size_t)(planes * hwp + SLACK));
+#pragma omp parallel for schedule(static) if (planes * hwp > GAN_PARALLEL_MIN)
+    for (int64_t pl_ = 0; pl_ < planes; pl_++) {
+        float *o = xp + pl_ * hwp;
+        const float *in = x + pl_ * H * W;
+        memset(o, 0, sizeof(float) * (size_t)(pt * Wp));
+        for (int r = 0; r < H; r++) {
+            float *orow = o + (int64_t)(pt + r) * Wp;
+            for (int c = 0; c < pl; c++) orow[c] = 0.0f;
+            memcpy(orow + pl, in + (int64_t)r * W, sizeof(float) * (size_t)W);
+            for (int c = pl + W; c < Wp; c++) orow[c] = 0.0f;
+        }
+        memset(o + (int64_t)(pt + H) * Wp, 0, sizeof(float) * (size_t)(pb * Wp));
+    }
+    memset(xp + planes * hwp, 0, SLACK * sizeof(float));
+    return xp;
+}
+
+/* The rows (top, bottom) and columns (left, right) of zeros that put every tap of every grid
+ * point of pb inside its image. */
+static void pad_amounts(const patch_b *pb, int pad[4]) {
+    int dhmin = pb->dh0 + (pb->dhs < 0 ? (pb->TH - 1) * pb->dhs : 0);
+    int dhmax = pb->dh0 + (pb->dhs > 0 ? (pb->TH - 1) * pb->dhs : 0);
+    int dwmin = pb->dw0 + (pb->dws < 0 ? (pb->TW - 1) * pb->dws : 0);
+    int dwmax = pb->dw0 + (pb->dws > 0 ? (pb->TW - 1) * pb->dws : 0);
+    int hi = (pb->U - 1) * pb->su + dhmax, wi = (pb->V - 1) * pb->sv + dwmax;
+    int a[4] = {dhmin < 0 ? -dhmin : 0, hi >= pb->H ? hi - pb->H + 1 : 0,
+                dwmin < 0 ? -dwmin : 0, wi >= pb->W ? wi - pb->W + 1 : 0};
+    for (int i = 0; i < 4; i++) pad[i] = a[i] > pad[i] ? a[i] : pad[i];
+}
+
+/* Narrow grids (fewer than 16 columns): the products' patch operands read one zero-padded copy
+ * of their common image instead (n operands of the same image, N samples). */
+static void pad_patches(patch_b *pb, int n, int N) {
+    if (pb[0].V >= GAN_PG_NR) return;
+    int pad[4] = {0, 0, 0, 0};
+    for (int i = 0; i < n; i++) pad_amounts(&pb[i], pad);
+    const float *xp = padded_copy(pb[0].x, N, pb[0].C, pb[0].H, pb[0].W, pad[0], pad[1], pad[2], pad[3]);
+    for (int i = 0; i < n; i++) {
+        pb[i].x = xp;
+        pb[i].H += pad[0] + pad[1];
+        pb[i].W += pad[2] + pad[3];
+        pb[i].dh0 += pad[0];
+        pb[i].dw0 += pad[2];
+        pb[i].slack = 1;
+    }
+}
 
 /* lanes [0, len) of d (len <= 8, all 8 written) = src[iwa + l*sv] where 0 <= iwa + l*sv < W,
  * else 0; masked loads never touch the lanes outside the row */
@@ -68,21 +123,129 @@ static inline void copy8(const float *src, int iwa, int W, int sv, int len, floa
     }
 }
 
-/* Writes 8 lanes past a run's end (up to 7 beyond the sliver's row): later runs and rows
- * overwrite them, and the B buffer has NR floats of slack for the last row. */
+/* d[0..8) = p[0..8) and d[0..8) = p[0, 2, .., 14] */
+static inline void store8(float *d, const float *p) {
+#if defined(__AVX2__) && defined(__FMA__)
+    _mm256_storeu_ps(d, _mm256_loadu_ps(p));
+#else
+    for (int l = 0; l < 8; l++) d[l] = p[l];
+#endif
+}
+
+static inline void store8_s2(float *d, const float *p) {
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+#else
+    for (int l = 0; l < 8; l++) d[l] = p[2 * l];
+#endif
+}
+
+/* Lanes [0, len) of d = src[iwa + l*sv] (0 outside [0, W)), len <= 8. copy8 writes all 8
+ * lanes, so a piece that ends within a sliver row may spill into lanes of later runs (they are
+ * written after it); one that would cross the row's end goes through a temporary. */
+static inline void piece(const float *src, int iwa, int W, int sv, int len, float *d, int room,
+                         int slack) {
+    float t[8];
+    float *o = room >= 8 ? d : t;
+#if defined(__AVX2__) && defined(__FMA__)
+    if (iwa >= 0 && iwa + (len - 1) * sv < W && (slack || iwa + 8 * sv <= W) && sv <= 2) {
+        /* the lanes past len read real floats (overwritten later or beyond the sliver) */
+        if (sv == 1) _mm256_storeu_ps(o, _mm256_loadu_ps(src + iwa));
+        else {
+            __m256 a = _mm256_loadu_ps(src + iwa), b = _mm256_loadu_ps(src + iwa + 8);
+            __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+            _mm256_storeu_ps(o, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+        }
+    } else
+#endif
+        copy8(src, iwa, W, sv, len, o);
+    if (o == t)
+        for (int l = 0; l < room; l++) d[l] = t[l];
+}
+
+/* Runs outermost: each run's row offsets are fixed, so the inner loop over k only adds the
+ * row's tap offset and checks one row bound. */
 static void pack_patches(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
     const patch_b *pb = g->b_ud;
     const int H = pb->H, W = pb->W, T = pb->TH * pb->TW, UV = pb->U * pb->V, sv = pb->sv;
     const int64_t hw = (int64_t)H * W, chw = pb->C * hw;
+    int kdh[GAN_PG_KC], kdw[GAN_PG_KC];
+    int64_t koff[GAN_PG_KC], kofs[GAN_PG_KC];
+    {
+        int c = k0 / T, t = k0 % T, th = t / pb->TW, tw = t % pb->TW;
+        for (int k = 0; k < kc; k++) {
+            kdh[k] = pb->dh0 + th * pb->dhs;
+            kdw[k] = pb->dw0 + tw * pb->dws;
+            koff[k] = c * hw;
+            kofs[k] = koff[k] + (int64_t)kdh[k] * W + kdw[k];
+            if (++tw == pb->TW) {
+                tw = 0;
+                if (++th == pb->TH) {
+                    th = 0;
+                    c++;
+                }
+            }
+        }
+    }
     for (int jl = 0; jl < nc; jl += NR) {
-        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        float *d0 = dst + (int64_t)(jl / NR) * kc * NR;
         int nr = nc - jl < NR ? nc - jl : NR;
-        prun runs[NR];
-        int nrun = 0;
         int j = j0 + jl, n = j / UV, q = j % UV, u = q / pb->V, v = q % pb->V;
         for (int l = 0; l < nr;) {
             int len = pb->V - v < nr - l ? pb->V - v : nr - l;
-            runs[nrun++] = (prun){pb->x + n * chw, l, len, u * pb->su, v * sv};
+            const float *img = pb->x + n * chw;
+            int ih0 = u * pb->su, iw0 = v * sv;
+            float *d = d0 + l;
+            if (pb->slack) {
+                /* padded image: every tap is inside, the row is one (strided) load */
+                const float *base = img + (int64_t)ih0 * W + iw0;
+                int room = NR - l;
+                for (int p = 0; p < len; p += 8, room -= 8) {
+                    const float *bp = base + p * sv;
+                    float *dp = d + p;
+                    if (room >= 8 && sv == 1)
+                        for (int k = 0; k < kc; k++, dp += NR) store8(dp, bp + kofs[k]);
+                    else if (room >= 8 && sv == 2)
+                        for (int k = 0; k < kc; k++, dp += NR) store8_s2(dp, bp + kofs[k]);
+                    else {
+                        int cnt = len - p < room ? len - p : room;
+                        for (int k = 0; k < kc; k++, dp += NR)
+                            for (int e = 0; e < cnt; e++) dp[e] = bp[kofs[k] + e * sv];
+                    }
+                }
+            } else if (len == NR && sv == 1) {
+                for (int k = 0; k < kc; k++, d += NR) {
+                    int ih = ih0 + kdh[k], iwa = iw0 + kdw[k];
+                    if ((unsigned)ih >= (unsigned)H) {
+                        memset(d, 0, NR * sizeof(float));
+                        continue;
+                    }
+                    const float *src = img + koff[k] + (int64_t)ih * W;
+                    /* two channels ahead: planes are too far apart for the prefetcher */
+                    __builtin_prefetch(src + 2 * hw + iwa);
+                    __builtin_prefetch(src + 2 * hw + iwa + NR - 1);
+                    if (iwa >= 0 && iwa + NR <= W) memcpy(d, src + iwa, NR * sizeof(float));
+                    else {
+                        copy8(src, iwa, W, 1, 8, d);
+                        copy8(src, iwa + 8, W, 1, 8, d + 8);
+                    }
+                }
+            } else {
+                for (int k = 0; k < kc; k++, d += NR) {
+                    int ih = ih0 + kdh[k], iwa = iw0 + kdw[k];
+                    if ((unsigned)ih >= (unsigned)H) {
+                        for (int p = 0; p < len; p++) d[p] = 0.0f;
+                        continue;
+                    }
+                    const float *src = img + koff[k] + (int64_t)ih * W;
+                    __builtin_prefetch(src + 2 * hw + iwa);
+                    __builtin_prefetch(src + 2 * hw + iwa + len * sv - 1);
+                    for (int p = 0; p < len; p += 8)
+                        piece(src, iwa + p * sv, W, sv, len - p < 8 ? len - p : 8, d + p, NR - l - p, pb->slack);
+                }
+            }
             l += len;
             v += len;
             if (v == pb->V) {
@@ -93,38 +256,10 @@ static void pack_patches(const gan_pgemm *g, int k0, int kc, int j0, int nc, flo
                 }
             }
         }
-        if (nr < NR) runs[nrun++] = (prun){NULL, nr, NR - nr, 0, 0};
-        int c = k0 / T, t = k0 % T, th = t / pb->TW, tw = t % pb->TW;
-        for (int k = 0; k < kc; k++, d += NR) {
-            int dh = pb->dh0 + th * pb->dhs, dw = pb->dw0 + tw * pb->dws;
-            int64_t coff = c * hw;
-            for (int r = 0; r < nrun; r++) {
-                const prun *ru = &runs[r];
-                int ih = ru->ih0 + dh;
-                float *dd = d + ru->lane;
-                if (!ru->img || (unsigned)ih >= (unsigned)H) {
-                    for (int p = 0; p < ru->len; p += 8) memset(dd + p, 0, 8 * sizeof(float));
-                    continue;
-                }
-                const float *src = ru->img + coff + (int64_t)ih * W;
-                int iwa = ru->iw0 + dw;
-                /* the next channels' rows: channel planes are far apart for the prefetcher */
-                __builtin_prefetch(src + 2 * hw + iwa);
-                __builtin_prefetch(src + 2 * hw + iwa + NR * sv - 1);
-                if (sv == 1 && ru->len == NR && iwa >= 0 && iwa + NR <= W) {
-                    memcpy(dd, src + iwa, NR * sizeof(float));
-                    continue;
-                }
-                for (int p = 0; p < ru->len; p += 8)
-                    copy8(src, iwa + p * sv, W, sv, ru->len - p < 8 ? ru->len - p : 8, dd + p);
-            }
-            if (++tw == pb->TW) {
-                tw = 0;
-                if (++th == pb->TH) {
-                    th = 0;
-                    c++;
-                }
-            }
+        if (nr < NR) {                   /* columns past N */
+            float *d = d0 + nr;
+            for (int k = 0; k < kc; k++, d += NR)
+                for (int l = 0; l < NR - nr; l++) d[l] = 0.0f;
         }
     }
 }
@@ -137,7 +272,8 @@ void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, cons
     const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
     gan_pg_strided wa = {w, K, 1};
     patch_b pb = {x, g->C, g->H, g->W, g->HO, g->WO, g->stride, g->stride,
-                  g->KH, g->KW, -g->pad, 1, -g->pad, 1};
+                  g->KH, g->KW, -g->pad, 1, -g->pad, 1, 0};
+    pad_patches(&pb, 1, g->N);
     gan_pgemm gm = {.M = g->OC, .N = g->N * P, .K = K, .pack_a = gan_pg_pack_a_strided,
                     .pack_b = pack_patches, .a_ud = &wa, .b_ud = &pb, .c = y, .sm = P,
                     .sn = (int64_t)g->OC * P, .su = g->WO, .sv = 1, .P = P, .QW = g->WO,
@@ -155,28 +291,88 @@ typedef struct tap_a {
 static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
     const tap_a *ta = g->a_ud;
     const int T = ta->TH * ta->TW;
-    for (int r = 0; r < MR; r++) {
-        int cc = m0 + r;
-        if (cc >= g->M) {
-            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
-            continue;
+    const int64_t kk = (int64_t)ta->KH * ta->KW;
+    int64_t off[GAN_PG_KC];
+    int oc = k0 / T, t = k0 % T, th = t / ta->TW, tw = t % ta->TW;
+    for (int k = 0; k < kc; k++) {
+        off[k] = (int64_t)oc * ta->C * kk + (int64_t)(ta->krh + ta->s * th) * ta->KW + ta->krw + ta->s * tw;
+        if (++tw == ta->TW) {
+            tw = 0;
+            if (++th == ta->TH) {
+                th = 0;
+                oc++;
+            }
         }
-        int oc = k0 / T, t = k0 % T, th = t / ta->TW, tw = t % ta->TW;
-        for (int k = 0; k < kc; k++) {
-            dst[k * MR + r] = ta->w[(((int64_t)oc * ta->C + cc) * ta->KH + ta->krh + ta->s * th) * ta->KW +
-                                    ta->krw + ta->s * tw];
-            if (++tw == ta->TW) {
-                tw = 0;
-                if (++th == ta->TH) {
-                    th = 0;
-                    oc++;
+    }
+    int mr = g->M - m0 < MR ? g->M - m0 : MR;
+    for (int k = 0; k < kc; k++) {
+        const float *src = ta->w + off[k] + (int64_t)m0 * kk;
+        for (int r = 0; r < MR; r++) dst[k * MR + r] = r < mr ? src[r * kk] : 0.0f;
+    }
+}
+
+/* The s*s phases as one batch of products of equal shape (H, W, KH, KW multiples of s), each
+ * into its own contiguous block of scratch laid out (c, n, a, b), so the micro-kernel stores
+ * whole rows; then one pass interleaves the phases into dx. Samples go in chunks that keep
+ * the scratch near COLS_CAP. */
+static void adjoint_phases(const gan_conv_geom *g, const float *dy, const float *w,
+                           const float *b, float *dx) {
+    const int s = g->stride, p = g->pad, H = g->H, W = g->W, ah = H / s, aw = W / s;
+    const int th = g->KH / s, tw = g->KW / s, Q = ah * aw;
+    const int64_t hw = (int64_t)H * W, per = (int64_t)g->C * hw;   /* one sample of dx */
+    int chunk = (int)(COLS_CAP / per);
+    if (chunk < 1) chunk = 1;
+    if (chunk > g->N) chunk = g->N;
+    float *scr = gan_pg_scratch((size_t)(chunk * per));
+    tap_a ta[GAN_PG_MAX_BATCH];
+    patch_b pb[GAN_PG_MAX_BATCH];
+    gan_pgemm gm[GAN_PG_MAX_BATCH];
+    for (int n0 = 0; n0 < g->N; n0 += chunk) {
+        int nb = g->N - n0 < chunk ? g->N - n0 : chunk;
+        int64_t cols = (int64_t)nb * Q, phase = (int64_t)g->C * cols;
+        for (int ph = 0; ph < s * s; ph++) {
+            int rh = ph / s, rw = ph % s, krh = (rh + p) % s, krw = (rw + p) % s;
+            ta[ph] = (tap_a){w, g->C, g->KH, g->KW, s, krh, krw, th, tw};
+            pb[ph] = (patch_b){dy + (int64_t)n0 * g->OC * g->HO * g->WO, g->OC, g->HO, g->WO,
+                               ah, aw, 1, 1, th, tw, (rh + p - krh) / s, -1, (rw + p - krw) / s, -1, 0};
+            gm[ph] = (gan_pgemm){.M = g->C, .N = (int)cols, .K = g->OC * th * tw,
+                                 .pack_a = pack_taps, .pack_b = pack_patches, .a_ud = &ta[ph],
+                                 .b_ud = &pb[ph], .c = scr + ph * phase, .sm = cols, .sn = Q,
+                                 .su = aw, .sv = 1, .P = Q, .QW = aw, .bias = b};
+        }
+        pad_patches(pb, s * s, nb);
+        gan_pgemm_run_batch(gm, s * s);
+        /* dx[n, c, rh + s*a, rw + s*b] = phase (rh, rw) at (c, n, a, b) */
+        float *dxc = dx + (int64_t)n0 * per;
+        const int rows = nb * g->C * H;
+#pragma omp parallel for schedule(static) if ((int64_t)nb * per > GAN_PARALLEL_MIN)
+        for (int r = 0; r < rows; r++) {
+            int n = r / (g->C * H), c = (r / H) % g->C, ih = r % H, rh = ih % s, a = ih / s;
+            float *o = dxc + ((int64_t)n * g->C + c) * hw + (int64_t)ih * W;
+            const float *src = scr + (int64_t)(rh * s) * phase + (int64_t)c * cols + (int64_t)n * Q + (int64_t)a * aw;
+            if (s == 2) {
+                const float *e = src, *od = src + phase;
+                int bb = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+                for (; bb + 8 <= aw; bb += 8) {
+                    __m256 x0 = _mm256_loadu_ps(e + bb), x1 = _mm256_loadu_ps(od + bb);
+                    __m256 lo = _mm256_unpacklo_ps(x0, x1), hi = _mm256_unpackhi_ps(x0, x1);
+                    _mm256_storeu_ps(o + 2 * bb, _mm256_permute2f128_ps(lo, hi, 0x20));
+                    _mm256_storeu_ps(o + 2 * bb + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
                 }
+#endif
+                for (; bb < aw; bb++) {
+                    o[2 * bb] = e[bb];
+                    o[2 * bb + 1] = od[bb];
+                }
+            } else {
+                for (int rw = 0; rw < s; rw++)
+                    for (int bb = 0; bb < aw; bb++) o[rw + s * bb] = src[rw * phase + bb];
             }
         }
     }
 }
 
-int gan_adj_mode; /* TEMP */
 /* dy (N,OC,HO,WO), w (OC,C,KH,KW), b (C) or NULL -> dx (N,C,H,W) */
 void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float *w,
                             const float *b, float *dx) {
@@ -194,7 +390,7 @@ void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float
         return;
     }
     const int KK = g->KH * g->KW, CKK = g->C * KK, P = g->HO * g->WO;
-    if (gan_adj_mode == 2 || (gan_adj_mode == 0 && (int64_t)2 * CKK + g->OC < (int64_t)g->OC * KK)) {
+    if ((int64_t)2 * CKK + g->OC < (int64_t)g->OC * KK) {
         /* few image channels (RGB, grey): per-phase GEMMs would have 1-3 rows and pack each
          * patch of dy for 1-3 multiply-adds. Instead cols (C*KH*KW, HO*WO) = w^T @ dy reads dy
          * as it is, and col2im folds the columns, for a chunk of samples at a time. */
@@ -207,7 +403,7 @@ void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float
         for (int n0 = 0; n0 < g->N; n0 += chunk) {
             int nb = g->N - n0 < chunk ? g->N - n0 : chunk;
             patch_b pb = {dy + (int64_t)n0 * g->OC * P, g->OC, g->HO, g->WO, g->HO, g->WO, 1, 1,
-                          1, 1, 0, 0, 0, 0};
+                          1, 1, 0, 0, 0, 0, 0};
             gan_pgemm gm = {.M = CKK, .N = nb * P, .K = g->OC, .pack_a = gan_pg_pack_a_strided,
                             .pack_b = pack_patches, .a_ud = &wt, .b_ud = &pb, .c = cols,
                             .sm = P, .sn = per, .su = g->WO, .sv = 1, .P = P, .QW = g->WO};
@@ -222,6 +418,10 @@ void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float
         }
         return;
     }
+    if (H % s == 0 && W % s == 0 && g->KH % s == 0 && g->KW % s == 0 && s * s <= GAN_PG_MAX_BATCH) {
+        adjoint_phases(g, dy, w, b, dx);
+        return;
+    }
     for (int rh = 0; rh < s; rh++)
         for (int rw = 0; rw < s; rw++) {
             /* outputs ih = rh + s*a meet taps kh = krh + s*th at oh = a + dh - th */
@@ -232,7 +432,7 @@ void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float
             int tw = krw < g->KW ? (g->KW - krw + s - 1) / s : 0;
             tap_a ta = {w, g->C, g->KH, g->KW, s, krh, krw, th, tw};
             patch_b pb = {dy, g->OC, g->HO, g->WO, ah, aw, 1, 1,
-                          th, tw, (rh + p - krh) / s, -1, (rw + p - krw) / s, -1};
+                          th, tw, (rh + p - krh) / s, -1, (rw + p - krw) / s, -1, 0};
             gan_pgemm gm = {.M = g->C, .N = g->N * ah * aw, .K = g->OC * th * tw,
                             .pack_a = pack_taps, .pack_b = pack_patches, .a_ud = &ta,
                             .b_ud = &pb, .c = dx + (int64_t)rh * W + rw, .sm = hw,
@@ -340,6 +540,17 @@ void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const fl
     const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
     dy_a da = {dy, g->OC, P};
     wg_b wb = {x, g->C, g->H, g->W, g->KH, g->KW, g->stride, g->pad, g->HO, g->WO};
+    if (g->WO < GAN_PG_NR && g->pad > 0) {
+        /* small maps: half the windows overhang the border; on a zero-padded copy every
+         * window is inside and packs with two gathers */
+        int pr = (g->WO - 1) * g->stride + g->KW - g->pad - g->W, pbm = (g->HO - 1) * g->stride + g->KH - g->pad - g->H;
+        pr = pr > 0 ? pr : 0;
+        pbm = pbm > 0 ? pbm : 0;
+        wb.x = padded_copy(x, g->N, g->C, g->H, g->W, g->pad, pbm, g->pad, pr);
+        wb.H += g->pad + pbm;
+        wb.W += g->pad + pr;
+        wb.p = 0;
+    }
     gan_pgemm gm = {.M = g->OC, .N = K, .K = g->N * P, .pack_a = pack_dy, .pack_b = pack_patches_t,
                     .a_ud = &da, .b_ud = &wb, .c = dw, .sm = K, .sv = 1, .P = K, .QW = K};
     gan_pgemm_run(&gm);

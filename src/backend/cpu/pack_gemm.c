@@ -12,7 +12,7 @@
 
 #define MR GAN_PG_MR
 #define NR GAN_PG_NR
-#define KC 256
+#define KC GAN_PG_KC
 #define NC 128                 /* columns per item: a KC x NC block of B is 128 KiB */
 #define A_CAP (2 << 20)        /* floats of packed A per K super-block (8 MiB) */
 #define SERIAL_FLOPS 4e6       /* below this, forking threads costs more than it saves */
@@ -117,10 +117,10 @@ typedef struct cview {
 typedef struct plan {
     int npan, mpad, chunks, groups, ppg, items, threads;
     int64_t ks;      /* K super-block of the shared packed A (kparts == 1) */
-    int kparts;      /* > 1: K split in fixed parts of KP, summed in order at the end */
+    int kparts;      /* > 1: K split in parts of kp (set by the shape alone), summed in order */
+    int64_t kp;
 } plan;
 
-#define KP 8192      /* K part length when a long reduction is split (a multiple of KC) */
 
 static plan make_plan(const gan_pgemm *g) {
     plan p;
@@ -135,8 +135,14 @@ static plan make_plan(const gan_pgemm *g) {
     /* a small C with a long reduction (weight gradients of thin layers) has too few items to
      * share: split K into parts whose boundaries depend on K only, never on the threads */
     p.kparts = 1;
-    if ((int64_t)g->M * g->N <= 65536 && p.mpad <= 1024 && g->K >= 2 * KP && p.chunks < 4 * T)
-        p.kparts = (g->K + KP - 1) / KP;
+    p.kp = g->K;
+    if ((int64_t)g->M * g->N <= 65536 && p.mpad <= 1024 && g->K >= 4 * KC && p.chunks < 8) {
+        /* about 16 parts of whole KC blocks, at least 4 blocks each */
+        int64_t blocks = (g->K + KC - 1) / KC, per = (blocks + 15) / 16;
+        if (per < 4) per = 4;
+        p.kp = per * KC;
+        p.kparts = (int)((g->K + p.kp - 1) / p.kp);
+    }
     /* still too few column chunks to keep the threads busy: split the rows too (B is then
      * packed once per row group) */
     int groups = 1, base = p.kparts * p.chunks;
@@ -230,10 +236,11 @@ static void fill_bias(const gan_pgemm *g, const cview *cv) {
     }
 }
 
-static float *part_buf, *user_buf;
-static size_t part_cap, user_cap;
+static float *part_buf, *user_buf, *user_buf2;
+static size_t part_cap, user_cap, user_cap2;
 
 float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
+float *gan_pg_scratch2(size_t n) { return grow(&user_buf2, &user_cap2, n); }
 
 void gan_pgemm_run(const gan_pgemm *g) {
     if (g->M <= 0 || g->N <= 0) return;
@@ -261,7 +268,7 @@ void gan_pgemm_run(const gan_pgemm *g) {
                 int grp = rest % p.groups, part = rest / p.groups;
                 int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
-                int64_t k0 = (int64_t)part * KP, k1 = k0 + KP < g->K ? k0 + KP : g->K;
+                int64_t k0 = (int64_t)part * p.kp, k1 = k0 + p.kp < g->K ? k0 + p.kp : g->K;
                 cview pv = {parts + part * mn, g->N, 0, 0, 1, g->N, g->N};
                 run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL);
             }
@@ -314,42 +321,130 @@ void gan_pgemm_run(const gan_pgemm *g) {
     }
 }
 
+/* Several products over the same (M, N) in one parallel region: every item runs its column
+ * chunk through each member in turn, so members that read the same input (the phases of a
+ * transposed convolution) find it in cache, and the threads meet once, not once per member. */
+void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
+    int64_t ktot = 0;
+    int ok = count > 0;
+    for (int i = 0; ok && i < count; i++) {
+        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0;
+        ktot += gs[i].K;
+    }
+    gan_pgemm big = gs[0];
+    big.K = (int)(ktot < (1 << 30) ? ktot : (1 << 30));
+    plan p = make_plan(&big);          /* threads and items for the whole batch's work */
+    ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (int64_t)p.mpad * ktot <= A_CAP;
+    if (!ok) {
+        for (int i = 0; i < count; i++) gan_pgemm_run(&gs[i]);
+        return;
+    }
+    if (gs[0].M <= 0 || gs[0].N <= 0) return;
+    float *apack = grow(&a_buf, &a_cap, (size_t)(ktot * p.mpad));
+    float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
+    int64_t aoff[GAN_PG_MAX_BATCH + 1];
+    int nkb[GAN_PG_MAX_BATCH + 1];
+    aoff[0] = 0;
+    nkb[0] = 0;
+    for (int i = 0; i < count; i++) {
+        aoff[i + 1] = aoff[i] + (int64_t)gs[i].K * p.mpad;
+        nkb[i + 1] = nkb[i] + (gs[i].K + KC - 1) / KC;
+    }
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+    {
+#pragma omp for schedule(static)
+        for (int idx = 0; idx < nkb[count] * p.npan; idx++) {
+            int kbg = idx / p.npan, mp = idx % p.npan, i = 0;
+            while (kbg >= nkb[i + 1]) i++;
+            int64_t kb0 = (int64_t)(kbg - nkb[i]) * KC;
+            int kc = (int)(gs[i].K - kb0 < KC ? gs[i].K - kb0 : KC);
+            gs[i].pack_a(&gs[i], mp * MR, (int)kb0, kc, apack + aoff[i] + kb0 * p.mpad + (int64_t)mp * MR * kc);
+        }
+        float *bpack = bbase + (size_t)omp_get_thread_num() * (KC * NC + NR);
+#pragma omp for schedule(dynamic, 1)
+        for (int it = 0; it < p.items; it++) {
+            int chunk = it % p.chunks, grp = it / p.chunks;
+            int j0 = chunk * NC, nc = big.N - j0 < NC ? big.N - j0 : NC;
+            int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
+            for (int i = 0; i < count; i++) {
+                const gan_pgemm *g = &gs[i];
+                cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
+                run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate, apack + aoff[i],
+                          0, NULL, bpack, g->bias);
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- strided operands */
 
 void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
     const gan_pg_strided *s = g->a_ud;
     int mr = g->M - m0 < MR ? g->M - m0 : MR;
-    for (int r = 0; r < MR; r++) {
-        if (r >= mr) {
-            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
-            continue;
-        }
-        const float *src = s->p + (int64_t)(m0 + r) * s->si + (int64_t)k0 * s->sk;
-        if (s->sk == 1)
-            for (int k = 0; k < kc; k++) dst[k * MR + r] = src[k];
-        else
-            for (int k = 0; k < kc; k++) dst[k * MR + r] = src[(int64_t)k * s->sk];
+    const float *src = s->p + (int64_t)m0 * s->si + (int64_t)k0 * s->sk;
+    if (mr == MR && s->si == 1) {        /* A stored transposed: the 6 rows are adjacent */
+        for (int k = 0; k < kc; k++)
+            for (int r = 0; r < MR; r++) dst[k * MR + r] = src[(int64_t)k * s->sk + r];
+        return;
     }
+    const float *row[MR];
+    for (int r = 0; r < MR; r++) row[r] = src + (int64_t)(r < mr ? r : 0) * s->si;
+    for (int k = 0; k < kc; k++)
+        for (int r = 0; r < MR; r++) dst[k * MR + r] = r < mr ? row[r][(int64_t)k * s->sk] : 0.0f;
 }
+
+#if defined(__AVX2__) && defined(__FMA__)
+/* d[k * NR + l] = src[l * ld + k] for l, k < 8: an 8x8 transpose */
+static inline void transpose8(const float *src, int64_t ld, float *d) {
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld),
+           r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld),
+           r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld),
+           r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+           t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+           t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(d + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
 
 void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
     const gan_pg_strided *s = g->b_ud;
-    for (int jl = 0; jl < nc; jl += NR) {
+    int full = nc / NR;
+    if (s->si == 1 && full) {
+        /* B's rows are contiguous: read each row once, left to right, across the slivers */
+        const float *src = s->p + j0 + (int64_t)k0 * s->sk;
+        for (int k = 0; k < kc; k++)
+            for (int q = 0; q < full; q++)
+                memcpy(dst + ((int64_t)q * kc + k) * NR, src + (int64_t)k * s->sk + q * NR, NR * sizeof(float));
+        if (full * NR == nc) return;
+    }
+    for (int jl = s->si == 1 ? full * NR : 0; jl < nc; jl += NR) {
         int nr = nc - jl < NR ? nc - jl : NR;
         float *d = dst + (int64_t)(jl / NR) * kc * NR;
         const float *src = s->p + (int64_t)(j0 + jl) * s->si + (int64_t)k0 * s->sk;
-        if (s->si == 1 && nr == NR) {
-            for (int k = 0; k < kc; k++) memcpy(d + k * NR, src + (int64_t)k * s->sk, NR * sizeof(float));
-            continue;
-        }
-        for (int l = 0; l < NR; l++) {
-            if (l >= nr) {
-                for (int k = 0; k < kc; k++) d[k * NR + l] = 0.0f;
-                continue;
+        int k = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+        if (s->sk == 1 && nr == NR)       /* B stored transposed: 8x8 blocks */
+            for (; k + 8 <= kc; k += 8) {
+                transpose8(src + k, s->si, d + k * NR);
+                transpose8(src + 8 * s->si + k, s->si, d + k * NR + 8);
             }
-            const float *col = src + (int64_t)l * s->si;
-            for (int k = 0; k < kc; k++) d[k * NR + l] = col[(int64_t)k * s->sk];
-        }
+#endif
+        for (; k < kc; k++)
+            for (int l = 0; l < NR; l++)
+                d[k * NR + l] = l < nr ? src[(int64_t)l * s->si + (int64_t)k * s->sk] : 0.0f;
     }
 }
 

@@ -18,6 +18,7 @@
 
 #define GAN_PG_MR 6    /* micro-tile rows (A panel height) */
 #define GAN_PG_NR 16   /* micro-tile columns (B sliver width: two AVX registers) */
+#define GAN_PG_KC 256  /* K block: packers are never asked for more rows at once */
 
 typedef struct gan_pgemm gan_pgemm;
 
@@ -45,9 +46,17 @@ struct gan_pgemm {
 /* Runs the product under OpenMP (one thread when it is small). K may be 0 (C = bias or 0). */
 void gan_pgemm_run(const gan_pgemm *g);
 
+/* Runs up to GAN_PG_MAX_BATCH products with the same M and N in one parallel region, each item
+ * taking its columns through every member in order (members reading the same input share the
+ * cache). Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
+#define GAN_PG_MAX_BATCH 16
+void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
+
 /* A grow-only buffer of at least n floats for a caller's own scratch (distinct from the GEMM's
- * packing buffers; valid until the next call). */
+ * packing buffers; valid until the next call for the same buffer). */
 float *gan_pg_scratch(size_t n);
+/* A second such buffer, independent of the first. */
+float *gan_pg_scratch2(size_t n);
 
 /* Strided operand: element (i, k) at p[i * si + k * sk]. */
 typedef struct gan_pg_strided { const float *p; int64_t si, sk; } gan_pg_strided;
