@@ -37,6 +37,11 @@ def main(argv):
         if "gan.c" not in by:
             continue
         g = summary(by.pop("gan.c"))
+        if "baseline" in by:
+            b = summary(by.pop("baseline"))
+            notes.append(f"{m}: baseline gan binary {b['ms']:.2f} ms ({b['gflops']:.1f} GFLOP/s, "
+                         f"peak RSS {b['rss']:.0f} MB); this build {g['ms']:.2f} ms: "
+                         f"{b['ms'] / g['ms']:.2f}x faster")
         if not by:
             continue
         torch = {k: summary(v) for k, v in by.items()}

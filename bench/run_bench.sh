@@ -9,8 +9,10 @@
 #   BENCH_MODELS="mlp dcgan28 dcgan64"
 #   BENCH_BATCH=64
 #   BENCH_ITERS="mlp:50 dcgan28:20 dcgan64:5"   timed iterations per model (after warm-up)
-#   BENCH_TORCH="ob1-fast ob2-fast"             PyTorch settings swept: OPENBLAS_NUM_THREADS 1|2
-#                                               and convT fast|native (see torch_bench.py)
+#   BENCH_TORCH="ob1-fast ob2-fast ob1-native ob2-native"
+#                                 PyTorch settings swept: OPENBLAS_NUM_THREADS 1|2 and
+#                                 ConvTranspose2d backward fast|native (see torch_bench.py)
+#   BENCH_BASELINE=path/to/gan    another gan binary (e.g. an older build) measured alongside
 #   BENCH_THREADS=0               threads of both (0 = all cores)
 #   BENCH_OUT=<dir of the binary>/bench.jsonl   every measurement, one JSON line each
 #
@@ -26,7 +28,8 @@ reps=${BENCH_REPS:-3}
 models=${BENCH_MODELS:-mlp dcgan28 dcgan64}
 batch=${BENCH_BATCH:-64}
 iters=${BENCH_ITERS:-mlp:50 dcgan28:20 dcgan64:5}
-torch_cfgs=${BENCH_TORCH:-ob1-fast ob2-fast}
+torch_cfgs=${BENCH_TORCH:-ob1-fast ob2-fast ob1-native ob2-native}
+baseline=${BENCH_BASELINE:-}
 threads=${BENCH_THREADS:-0}
 out=${BENCH_OUT:-$(dirname "$gan")/bench.jsonl}
 python=/usr/bin/python3
@@ -56,6 +59,12 @@ while [ "$r" -le "$reps" ]; do
         echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"gan.c\", /" >> "$out"
         printf '  rep %d %-8s gan.c          %s\n' "$r" "$m" \
             "$(echo "$line" | show)"
+        if [ -n "$baseline" ]; then
+            line=$(OMP_WAIT_POLICY=PASSIVE "$baseline" bench --model "$m" --batch "$batch" --iters "$n" \
+                   --warmup "$w" --threads "$threads" --json)
+            echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"baseline\", /" >> "$out"
+            printf '  rep %d %-8s baseline       %s\n' "$r" "$m" "$(echo "$line" | show)"
+        fi
         for cfg in $torch_cfgs; do
             ob=${cfg%%-*}
             ob=${ob#ob}

@@ -775,8 +775,8 @@ gan_status gan_classifier_accuracy(gan_classifier *c, const gan_u8_images *image
 /* Safetensors, written atomically: every parameter and buffer under its net name (BN's
  * num_batches_tracked as a 0-d I64, as PyTorch), __metadata__ "format" = "gan.c-classifier-1"
  * and the info fields as "gan.channels", "gan.height", "gan.width", "gan.classes",
- * "gan.base_width", "gan.features", "gan.steps", "gan.seed", "gan.dropout", "gan.data",
- * "gan.test_accuracy". Load checks the format, the metadata and every tensor's shape before
+ * "gan.base_width", "gan.depth", "gan.blocks", "gan.features", "gan.steps", "gan.seed",
+ * "gan.dropout", "gan.data", "gan.test_accuracy". Load checks the format, the metadata and every tensor's shape before
  * allocating (GAN_ERR_FORMAT / GAN_ERR_MISMATCH with the path); *out is the caller's. */
 gan_status gan_classifier_save(const gan_classifier *c, const char *path);
 gan_status gan_classifier_load(const char *path, gan_classifier **out);

@@ -400,7 +400,7 @@ gan_status gan_classifier_save(const gan_classifier *c, const char *path) {
     meta_i64(w, "gan.steps", in->steps);
     meta_i64(w, "gan.seed", (int64_t)in->seed);
     char buf[64];
-    snprintf(buf, sizeof buf, "%.9g", (double)c->dropout);
+    snprintf(buf, sizeof buf, "%g", (double)c->dropout);
     gan_st_set_meta(w, "gan.dropout", buf);
     if (in->data[0]) gan_st_set_meta(w, "gan.data", in->data);
     if (in->test_accuracy >= 0) {

@@ -34,18 +34,18 @@ typedef struct patch_b {
 
 #define SLACK 32   /* floats after a padded copy */
 
-/* A zero-padded copy of x (N,C,H,W): pt/pb rows above/below, pl/pr columns left/right, into
+/* A zero-padded copy of x (N,C,H,W): pt/pbot rows above/below, pl/pr columns left/right, into
  * gan_pg_scratch2. Narrow grids (a 7x7 map) pack a few floats per row; with the borders made
  * of real zeros every row is one unmasked load. */
-static const float *padded_copy(const float *x, int N, int C, int H, int W, int pt, int pb,
+static const float *padded_copy(const float *x, int N, int C, int H, int W, int pt, int pbot,
                                 int pl, int pr) {
-    const int Hp = H + pt + pb, Wp = W + pl + pr;
+    const int Hp = H + pt + pbot, Wp = W + pl + pr;
     const int64_t planes = (int64_t)N * C, hwp = (int64_t)Hp * Wp;
     float *xp = gan_pg_scratch2((size_t)(planes * hwp + SLACK));
 #pragma omp parallel for schedule(static) if (planes * hwp > GAN_PARALLEL_MIN)
-    for (int64_t pl_ = 0; pl_ < planes; pl_++) {
-        float *o = xp + pl_ * hwp;
-        const float *in = x + pl_ * H * W;
+    for (int64_t pi = 0; pi < planes; pi++) {
+        float *o = xp + pi * hwp;
+        const float *in = x + pi * H * W;
         memset(o, 0, sizeof(float) * (size_t)(pt * Wp));
         for (int r = 0; r < H; r++) {
             float *orow = o + (int64_t)(pt + r) * Wp;
@@ -53,7 +53,7 @@ static const float *padded_copy(const float *x, int N, int C, int H, int W, int 
             memcpy(orow + pl, in + (int64_t)r * W, sizeof(float) * (size_t)W);
             for (int c = pl + W; c < Wp; c++) orow[c] = 0.0f;
         }
-        memset(o + (int64_t)(pt + H) * Wp, 0, sizeof(float) * (size_t)(pb * Wp));
+        memset(o + (int64_t)(pt + H) * Wp, 0, sizeof(float) * (size_t)(pbot * Wp));
     }
     memset(xp + planes * hwp, 0, SLACK * sizeof(float));
     return xp;
@@ -267,8 +267,16 @@ static void pack_patches(const gan_pgemm *g, int k0, int kc, int j0, int nc, flo
 /* ---------------------------------------------------------------- conv2d */
 
 /* x (N,C,H,W), w (OC,C,KH,KW), b (OC) or NULL -> y (N,OC,HO,WO) */
+static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y);
+
 void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
                     float *y) {
+    gan_pg_lock();
+    conv2d(g, x, w, b, y);
+    gan_pg_unlock();
+}
+
+static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
     gan_pg_strided wa = {w, K, 1};
     patch_b pb = {x, g->C, g->H, g->W, g->HO, g->WO, g->stride, g->stride,
@@ -374,8 +382,18 @@ static void adjoint_phases(const gan_conv_geom *g, const float *dy, const float 
 }
 
 /* dy (N,OC,HO,WO), w (OC,C,KH,KW), b (C) or NULL -> dx (N,C,H,W) */
+static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, const float *b,
+                    float *dx);
+
 void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float *w,
                             const float *b, float *dx) {
+    gan_pg_lock();
+    adjoint(g, dy, w, b, dx);
+    gan_pg_unlock();
+}
+
+static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, const float *b,
+                    float *dx) {
     const int s = g->stride, p = g->pad, H = g->H, W = g->W;
     const int64_t hw = (int64_t)H * W;
     if (g->HO == 1 && g->WO == 1 && p == 0 && H == g->KH && W == g->KW) {
@@ -535,8 +553,16 @@ static void pack_patches_t(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
 }
 
 /* x (N,C,H,W), dy (N,OC,HO,WO) -> dw (OC,C,KH,KW) */
+static void weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw);
+
 void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const float *dy,
                                 float *dw) {
+    gan_pg_lock();
+    weight_grad(g, x, dy, dw);
+    gan_pg_unlock();
+}
+
+static void weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
     const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
     dy_a da = {dy, g->OC, P};
     wg_b wb = {x, g->C, g->H, g->W, g->KH, g->KW, g->stride, g->pad, g->HO, g->WO};

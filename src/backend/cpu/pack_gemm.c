@@ -6,6 +6,7 @@
 #include "backend/cpu/pack_gemm.h"
 #include "internal.h"
 #include <omp.h>
+#include <pthread.h>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -22,6 +23,10 @@
  * allocates it in its first step and never again. */
 static float *a_buf, *b_buf;
 static size_t a_cap, b_cap;
+
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+void gan_pg_lock(void) { pthread_mutex_lock(&lock); }
+void gan_pg_unlock(void) { pthread_mutex_unlock(&lock); }
 
 static float *grow(float **buf, size_t *cap, size_t floats) {
     if (floats > *cap) {
@@ -242,7 +247,15 @@ static size_t part_cap, user_cap, user_cap2;
 float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
 float *gan_pg_scratch2(size_t n) { return grow(&user_buf2, &user_cap2, n); }
 
+static void pgemm_run(const gan_pgemm *g);
+
 void gan_pgemm_run(const gan_pgemm *g) {
+    gan_pg_lock();
+    pgemm_run(g);
+    gan_pg_unlock();
+}
+
+static void pgemm_run(const gan_pgemm *g) {
     if (g->M <= 0 || g->N <= 0) return;
     cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
     if (g->K <= 0) {
@@ -300,7 +313,7 @@ void gan_pgemm_run(const gan_pgemm *g) {
         int nkb = (int)((ksz + KC - 1) / KC);
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
         {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
             for (int idx = 0; idx < nkb * p.npan; idx++) {
                 int kb = idx / p.npan, mp = idx % p.npan;
                 int64_t kb0 = (int64_t)kb * KC;
@@ -324,7 +337,15 @@ void gan_pgemm_run(const gan_pgemm *g) {
 /* Several products over the same (M, N) in one parallel region: every item runs its column
  * chunk through each member in turn, so members that read the same input (the phases of a
  * transposed convolution) find it in cache, and the threads meet once, not once per member. */
+static void pgemm_run_batch(const gan_pgemm *gs, int count);
+
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
+    gan_pg_lock();
+    pgemm_run_batch(gs, count);
+    gan_pg_unlock();
+}
+
+static void pgemm_run_batch(const gan_pgemm *gs, int count) {
     int64_t ktot = 0;
     int ok = count > 0;
     for (int i = 0; ok && i < count; i++) {
@@ -336,7 +357,7 @@ void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
     plan p = make_plan(&big);          /* threads and items for the whole batch's work */
     ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (int64_t)p.mpad * ktot <= A_CAP;
     if (!ok) {
-        for (int i = 0; i < count; i++) gan_pgemm_run(&gs[i]);
+        for (int i = 0; i < count; i++) pgemm_run(&gs[i]);
         return;
     }
     if (gs[0].M <= 0 || gs[0].N <= 0) return;
@@ -352,7 +373,7 @@ void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
     }
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
     {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
         for (int idx = 0; idx < nkb[count] * p.npan; idx++) {
             int kbg = idx / p.npan, mp = idx % p.npan, i = 0;
             while (kbg >= nkb[i + 1]) i++;

@@ -9,7 +9,8 @@
  * Threads split C into (row group, column chunk) items; every C element is produced by one item
  * summing k in a fixed order, so results do not depend on the thread count or the schedule.
  * Scratch (packed A, one packed B block per thread) is grow-only memory kept between calls: a
- * steady-state training step allocates nothing. Calls must not overlap (one GEMM at a time). */
+ * steady-state training step allocates nothing. Calls from different threads take turns (a
+ * recursive lock, which callers that keep scratch across several calls hold themselves). */
 #ifndef GAN_PACK_GEMM_H
 #define GAN_PACK_GEMM_H
 
@@ -51,6 +52,10 @@ void gan_pgemm_run(const gan_pgemm *g);
  * cache). Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
 #define GAN_PG_MAX_BATCH 16
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
+
+/* Held around any use of the backend's scratch (recursive; the GEMMs take it themselves). */
+void gan_pg_lock(void);
+void gan_pg_unlock(void);
 
 /* A grow-only buffer of at least n floats for a caller's own scratch (distinct from the GEMM's
  * packing buffers; valid until the next call for the same buffer). */
