@@ -19,7 +19,9 @@
 #define NR GAN_PG_NR
 #define MR GAN_PG_MR
 #define FAR (-(1 << 28))   /* a coordinate no bounds check accepts (padding lanes) */
-#define COLS_CAP (1 << 20)  /* floats of column scratch for the adjoint's col2im path */
+#define COLS_CAP (1 << 17)  /* floats of column scratch for the adjoint's col2im path: L2-sized,
+                               * as col2im reads it back right away */
+#define PHASE_CAP (1 << 20) /* floats of phase scratch for the adjoint's phase path */
 
 /* ---------------------------------------------------------------- patches as B
  * B (k, j) = x[n, c, u*su + dh0 + th*dhs, v*sv + dw0 + tw*dws], 0 outside the image,
@@ -322,13 +324,13 @@ static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
 /* The s*s phases as one batch of products of equal shape (H, W, KH, KW multiples of s), each
  * into its own contiguous block of scratch laid out (c, n, a, b), so the micro-kernel stores
  * whole rows; then one pass interleaves the phases into dx. Samples go in chunks that keep
- * the scratch near COLS_CAP. */
+ * the scratch near PHASE_CAP. */
 static void adjoint_phases(const gan_conv_geom *g, const float *dy, const float *w,
                            const float *b, float *dx) {
     const int s = g->stride, p = g->pad, H = g->H, W = g->W, ah = H / s, aw = W / s;
     const int th = g->KH / s, tw = g->KW / s, Q = ah * aw;
     const int64_t hw = (int64_t)H * W, per = (int64_t)g->C * hw;   /* one sample of dx */
-    int chunk = (int)(COLS_CAP / per);
+    int chunk = (int)(PHASE_CAP / per);
     if (chunk < 1) chunk = 1;
     if (chunk > g->N) chunk = g->N;
     float *scr = gan_pg_scratch((size_t)(chunk * per));
@@ -466,21 +468,21 @@ typedef struct dy_a { const float *dy; int OC, P; } dy_a;
 
 static void pack_dy(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
     const dy_a *da = g->a_ud;
-    for (int r = 0; r < MR; r++) {
-        int oc = m0 + r;
-        if (oc >= g->M) {
-            for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.0f;
-            continue;
-        }
-        int n = k0 / da->P, q = k0 % da->P;
-        for (int k = 0; k < kc;) {
-            const float *src = da->dy + ((int64_t)n * da->OC + oc) * da->P;
-            int run = da->P - q < kc - k ? da->P - q : kc - k;
-            for (int i = 0; i < run; i++) dst[(k + i) * MR + r] = src[q + i];
-            k += run;
-            q = 0;
-            n++;
-        }
+    int mr = g->M - m0 < MR ? g->M - m0 : MR;
+    int n = k0 / da->P, q = k0 % da->P;
+    /* runs of k within one sample: there the 6 rows are contiguous */
+    for (int k = 0; k < kc;) {
+        int run = da->P - q < kc - k ? da->P - q : kc - k;
+        const float *row[MR];
+        for (int r = 0; r < MR; r++)
+            row[r] = da->dy + ((int64_t)n * da->OC + m0 + (r < mr ? r : 0)) * da->P + q;
+        if (mr == MR) gan_pg_interleave_rows(row, run, dst + (int64_t)k * MR);
+        else
+            for (int i = 0; i < run; i++)
+                for (int r = 0; r < MR; r++) dst[(k + i) * MR + r] = r < mr ? row[r][i] : 0.0f;
+        k += run;
+        q = 0;
+        n++;
     }
 }
 

@@ -399,6 +399,40 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
 
 /* ---------------------------------------------------------------- strided operands */
 
+void gan_pg_interleave_rows(const float *const row[MR], int kc, float *dst) {
+    int k = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    /* 8 columns at a time: an 8x8 transpose of the 6 rows (and 2 copies of the last), each
+     * output row stored 8 wide at its k*6: the 2 extra floats land where the next k's first
+     * two go and are overwritten by it; the block's last k is written narrow */
+    for (; k + 8 <= kc; k += 8) {
+        __m256 r0 = _mm256_loadu_ps(row[0] + k), r1 = _mm256_loadu_ps(row[1] + k),
+               r2 = _mm256_loadu_ps(row[2] + k), r3 = _mm256_loadu_ps(row[3] + k),
+               r4 = _mm256_loadu_ps(row[4] + k), r5 = _mm256_loadu_ps(row[5] + k);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+               t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+               t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               u4 = _mm256_shuffle_ps(t4, t4, 0x44), u5 = _mm256_shuffle_ps(t4, t4, 0xEE),
+               u6 = _mm256_shuffle_ps(t5, t5, 0x44), u7 = _mm256_shuffle_ps(t5, t5, 0xEE);
+        __m256 o[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                       _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                       _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                       _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+        int last = k + 8 == kc;
+        for (int i = 0; i < 8 - last; i++) _mm256_storeu_ps(dst + (k + i) * MR, o[i]);
+        if (last) {
+            float t[8];
+            _mm256_storeu_ps(t, o[7]);
+            for (int r = 0; r < MR; r++) dst[(k + 7) * MR + r] = t[r];
+        }
+    }
+#endif
+    for (; k < kc; k++)
+        for (int r = 0; r < MR; r++) dst[k * MR + r] = row[r][k];
+}
+
 void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
     const gan_pg_strided *s = g->a_ud;
     int mr = g->M - m0 < MR ? g->M - m0 : MR;
@@ -410,6 +444,10 @@ void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *ds
     }
     const float *row[MR];
     for (int r = 0; r < MR; r++) row[r] = src + (int64_t)(r < mr ? r : 0) * s->si;
+    if (mr == MR && s->sk == 1) {
+        gan_pg_interleave_rows(row, kc, dst);
+        return;
+    }
     for (int k = 0; k < kc; k++)
         for (int r = 0; r < MR; r++) dst[k * MR + r] = r < mr ? row[r][(int64_t)k * s->sk] : 0.0f;
 }
@@ -446,9 +484,13 @@ void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
     if (s->si == 1 && full) {
         /* B's rows are contiguous: read each row once, left to right, across the slivers */
         const float *src = s->p + j0 + (int64_t)k0 * s->sk;
-        for (int k = 0; k < kc; k++)
+        for (int k = 0; k < kc; k++) {
+            /* rows are ldb apart: fetch two rows ahead, the prefetcher only follows a row */
+            if (k + 2 < kc)
+                for (int q = 0; q < full; q++) __builtin_prefetch(src + (int64_t)(k + 2) * s->sk + q * NR);
             for (int q = 0; q < full; q++)
                 memcpy(dst + ((int64_t)q * kc + k) * NR, src + (int64_t)k * s->sk + q * NR, NR * sizeof(float));
+        }
         if (full * NR == nc) return;
     }
     for (int jl = s->si == 1 ? full * NR : 0; jl < nc; jl += NR) {

@@ -63,6 +63,10 @@ float *gan_pg_scratch(size_t n);
 /* A second such buffer, independent of the first. */
 float *gan_pg_scratch2(size_t n);
 
+/* dst[k * MR + r] = row[r][k] for k < kc, r < MR: the panel layout of A from MR contiguous
+ * rows (8x8 transposes; the rows must hold kc readable floats). */
+void gan_pg_interleave_rows(const float *const row[GAN_PG_MR], int kc, float *dst);
+
 /* Strided operand: element (i, k) at p[i * si + k * sk]. */
 typedef struct gan_pg_strided { const float *p; int64_t si, sk; } gan_pg_strided;
 void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst);
