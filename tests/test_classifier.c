@@ -3,7 +3,7 @@
  *    installed, on a small subset of it) beat chance by a wide margin on held-out images;
  *  - the eval-mode forward against a naive double-precision implementation written here from
  *    the architecture gan.h documents (odd sizes and 3 channels included), features against
- *    probabilities (softmax of the last layer applied to the features);
+ *    probabilities (softmax of the logits);
  *  - determinism (same seed, same bits; another seed, other weights), save/load round trip
  *    (identical features), malformed files, bad arguments;
  *  - the command: train on a tiny IDX set with its t10k split, test, exit codes. */
@@ -72,7 +72,7 @@ static gan_classifier_opts small_opts(int64_t steps) {
     o.batch = 32;
     o.width = 8;
     o.depth = 1;
-    o.features = 32;
+    o.hidden = 32;
     o.lr = 3e-3f;
     return o;
 }
@@ -90,7 +90,8 @@ static const float *P(gan_classifier *c, const char *name) {
 
 /* One image (C, H, W) -> features (F), logits (K), in double, as gan.h describes the network:
  * blocks of depth x [conv3x3 pad 1 -> BN (running stats) -> ReLU] -> zero-pad odd sides ->
- * avg_pool 2, width << min(b, 2) channels. */
+ * avg_pool 2, width << min(b, 2) channels; the features are the last block's ReLU output
+ * averaged over space (before its pool); flatten -> fc1 -> ReLU -> fc2 gives the logits. */
 static void ref_forward(gan_classifier *c, const float *x, double *feat, double *logits) {
     const gan_classifier_info *in = gan_classifier_get_info(c);
     int C = in->channels, H = in->height, W = in->width;
@@ -130,6 +131,12 @@ static void ref_forward(gan_classifier *c, const float *x, double *feat, double 
             a = o;
             C = OC;
         }
+        if (b == blocks - 1)
+            for (int ch = 0; ch < C; ch++) {
+                double m = 0;
+                for (int i = 0; i < H * W; i++) m += a[ch * H * W + i];
+                feat[ch] = m / (H * W);
+            }
         int H2 = (H + 1) / 2, W2 = (W + 1) / 2;
         double *p = calloc((size_t)C * H2 * W2, sizeof(double));
         for (int ch = 0; ch < C; ch++)
@@ -140,19 +147,25 @@ static void ref_forward(gan_classifier *c, const float *x, double *feat, double 
         H = H2;
         W = W2;
     }
-    int D = C * H * W, F = in->features, K = in->classes;
+    int D = C * H * W, Hd = in->hidden, F = in->features, K = in->classes;
+    if (F != C) {
+        fprintf(stderr, "features %d != last block channels %d\n", F, C);
+        abort();
+    }
     const float *w1 = P(c, "fc1.weight"), *b1 = P(c, "fc1.bias");
     const float *w2 = P(c, "fc2.weight"), *b2 = P(c, "fc2.bias");
-    for (int f = 0; f < F; f++) {
+    double *hid = malloc(sizeof(double) * (size_t)Hd);
+    for (int f = 0; f < Hd; f++) {
         double s = b1[f];
         for (int d = 0; d < D; d++) s += (double)w1[(int64_t)f * D + d] * a[d];
-        feat[f] = s > 0 ? s : 0;
+        hid[f] = s > 0 ? s : 0;
     }
     for (int k = 0; k < K; k++) {
         double s = b2[k];
-        for (int f = 0; f < F; f++) s += (double)w2[k * F + f] * feat[f];
+        for (int f = 0; f < Hd; f++) s += (double)w2[k * Hd + f] * hid[f];
         logits[k] = s;
     }
+    free(hid);
     free(a);
 }
 
@@ -279,7 +292,7 @@ static void test_learns_shapes(void) {
         const gan_classifier_info *a = gan_classifier_get_info(c), *b = gan_classifier_get_info(c2);
         th_check(a->channels == b->channels && a->height == b->height && a->width == b->width &&
                  a->classes == b->classes && a->base_width == b->base_width && a->depth == b->depth &&
-                 a->features == b->features && a->steps == b->steps && a->seed == b->seed &&
+                 a->features == b->features && a->hidden == b->hidden && a->steps == b->steps && a->seed == b->seed &&
                  a->blocks == b->blocks &&
                  !strcmp(b->data, "shapes") && fabs(b->test_accuracy - acc) < 1e-6,
                  "load: info", "%dx%dx%d K=%d width %d depth %d F=%d steps %lld data '%s' acc %.6f",
@@ -307,7 +320,7 @@ static void test_learns_shapes(void) {
         if (t && t->dtype == GAN_DTYPE_I64 && t->ndim == 0) gan_st_read(f, t->name, GAN_DTYPE_I64, 0, NULL, &v);
         th_check(v == 120, "save: num_batches_tracked", "0-d I64 = %lld (120 steps)", (long long)v);
         const char *fmt = gan_st_meta(f, "format");
-        th_check(fmt && !strcmp(fmt, "gan.c-classifier-1"), "save: format metadata", "%s", fmt ? fmt : "(none)");
+        th_check(fmt && !strcmp(fmt, "gan.c-classifier-2"), "save: format metadata", "%s", fmt ? fmt : "(none)");
         gan_st_close(f);
     }
     /* wrong input shape: a status, not a crash */
@@ -332,7 +345,7 @@ static void test_forward_odd_rgb(void) {
     gan_classifier_opts o = small_opts(15);
     o.width = 4;
     o.depth = 2;
-    o.features = 16;
+    o.hidden = 16;
     o.batch = 16;
     gan_classifier *c = NULL;
     gan_status s = gan_classifier_train(&o, &im, &lb, NULL, NULL, &c);
@@ -347,7 +360,7 @@ static void test_forward_odd_rgb(void) {
     make_shapes(16, 40, 40, 1, 22, &im, &lb);
     o = small_opts(3);
     o.width = 2;
-    o.features = 8;
+    o.hidden = 8;
     o.batch = 8;
     s = gan_classifier_train(&o, &im, &lb, NULL, NULL, &c);
     th_check(s == GAN_OK && gan_net_find(gan_classifier_net(c), "block3.conv0.weight") &&
@@ -601,7 +614,7 @@ static void test_cli(void) {
     snprintf(data, sizeof data, "%s/train-images-idx3-ubyte", tmp);
     snprintf(out, sizeof out, "%s/cli.safetensors", tmp);
     int rc = run("classifier train --data %s --out %s --steps 60 --batch 32 --width 8 --depth 1 "
-                 "--features 32 --lr 0.003 --threads 1", data, out);
+                 "--hidden 32 --lr 0.003 --threads 1", data, out);
     th_check(rc == 0 && file_has("out.txt", "test accuracy") && file_has("err.txt", "t10k-images-idx3-ubyte"),
              "cli: train (finds the t10k split)", "exit %d", rc);
     gan_classifier *c = NULL;

@@ -269,6 +269,37 @@ static void evaluation(void) {
     unsetenv("GAN_CACHE");
 }
 
+/* --time-limit stops cleanly with a step checkpoint; a resume keeps the training clock going. */
+static double last_seconds(const char *path) {
+    FILE *f = fopen(path, "r");
+    double sec = -1;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *q = strstr(line, "\"seconds\": ");
+        if (q) sec = atof(q + 11);
+    }
+    if (f) fclose(f);
+    return sec;
+}
+
+static void time_limit(void) {
+    char err[4096], p[600];
+    int rc = run_gan(err, sizeof err, "train " TRAIN_ARGS " --out %s/tl --steps 1000000 --time-limit 0.3", tmp, tmp);
+    char *q = strstr(err, "reached at step ");
+    long k = q ? atol(q + 16) : -1;
+    snprintf(p, sizeof p, "%s/tl/checkpoints/step_%06ld.safetensors", tmp, k);
+    th_check(rc == 0 && k > 0 && k < 1000000 && file_exists(p), "--time-limit stops with a step checkpoint",
+             "exit %d, step %ld: %s", rc, k, err);
+    snprintf(p, sizeof p, "%s/tl/metrics.jsonl", tmp);
+    double s1 = last_seconds(p);
+    th_check(s1 >= 0.3, "--time-limit: the last metrics line is the stop", "seconds %.3f", s1);
+    rc = run_gan(err, sizeof err, "train --resume %s/tl --steps %ld", tmp, k + 2);
+    double s2 = last_seconds(p);
+    th_check(rc == 0 && s2 > s1, "resume: the training clock goes on", "exit %d, seconds %.3f then %.3f", rc, s1, s2);
+    rc = run_gan(err, sizeof err, "train --resume %s/tl --steps %ld --time-limit -1", tmp, k + 4);
+    th_check(rc == 2 && strstr(err, "--time-limit"), "--time-limit -1 is refused", "exit %d: %s", rc, err);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     /* <build>/tests/test_cli -> <build>/gan */
@@ -288,6 +319,7 @@ int main(int argc, char **argv) {
     resume_exact();
     sampling();
     evaluation();
+    time_limit();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd)) {}

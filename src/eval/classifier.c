@@ -1,6 +1,6 @@
 /* classifier.c — the feature network of the sample-quality metrics: a compact VGG-style CNN
  * trained on the labelled dataset itself (Inception's ImageNet features mean little on 28x28
- * greyscale clothes), its penultimate layer read out as features. Architecture, file format
+ * greyscale clothes), its last conv block's pooled output read out as features. Architecture, file format
  * and training recipe: gan.h, "feature networks".
  *
  * Training is deterministic from the seed: the batch order comes from a gan_batcher's
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FORMAT "gan.c-classifier-1"
+#define FORMAT "gan.c-classifier-2"
 #define MAX_BLOCKS 6
 #define MAX_DEPTH 4
 #define EVAL_BATCH 256
@@ -36,7 +36,7 @@ gan_classifier_opts gan_classifier_opts_default(void) {
     return (gan_classifier_opts){.epochs = 6, .steps = 0, .batch = 128, .lr = 1e-3f,
                                  .weight_decay = 5e-4f, .seed = 1, .augment = 1, .shift = 0,
                                  .flip = 1, .width = 16, .depth = 2, .blocks = 0,
-                                 .features = 128, .dropout = 0.3f};
+                                 .hidden = 128, .dropout = 0.3f};
 }
 
 /* ---------------------------------------------------------------- the network */
@@ -77,8 +77,9 @@ static gan_classifier *declare(const gan_classifier_info *info, float dropout) {
         h = pooled(h);
         w = pooled(w);
     }
-    c->fc1 = gan_linear_layer_init(c->net, "fc1", in * h * w, info->features, 1);
-    c->fc2 = gan_linear_layer_init(c->net, "fc2", info->features, info->classes, 1);
+    c->info.features = in;
+    c->fc1 = gan_linear_layer_init(c->net, "fc1", in * h * w, info->hidden, 1);
+    c->fc2 = gan_linear_layer_init(c->net, "fc2", info->hidden, info->classes, 1);
     return c;
 }
 
@@ -97,7 +98,8 @@ void gan_classifier_set_provenance(gan_classifier *c, const char *data, double t
     c->info.test_accuracy = test_accuracy;
 }
 
-// x (N,C,H,W) -> logits (N,K); *features = the ReLU'd penultimate layer (N,F)
+// x (N,C,H,W) -> logits (N,K); *features = the global average of the last block's ReLU output
+// (N,F): pooled conv features, as Inception's pool3 for FID (gan.h says why not fc1).
 static gan_tensor *forward(gan_ctx *ctx, gan_classifier *c, gan_tensor *x, gan_tensor **features,
                            uint64_t drop_seed, uint64_t drop_stream) {
     gan_tensor *h = x;
@@ -106,13 +108,13 @@ static gan_tensor *forward(gan_ctx *ctx, gan_classifier *c, gan_tensor *x, gan_t
             h = gan_conv2d_layer_forward(ctx, &c->conv[b][j], h);
             h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &c->bn[b][j], h));
         }
+        if (features && b == c->n_blocks - 1) *features = gan_mean(ctx, h, (1u << 2) | (1u << 3), 0);
         int ph = h->shape[2] & 1, pw = h->shape[3] & 1;
         if (ph || pw) h = gan_pad2d(ctx, h, 0, ph, 0, pw);
         h = gan_avg_pool2d(ctx, h, 2);
     }
     h = gan_reshape(ctx, h, GAN_SHAPE(h->shape[0], -1));
     gan_tensor *f = gan_relu(ctx, gan_linear_layer_forward(ctx, &c->fc1, h));
-    if (features) *features = f;
     gan_tensor *d = gan_dropout(ctx, f, c->dropout, drop_seed, drop_stream);
     return gan_linear_layer_forward(ctx, &c->fc2, d);
 }
@@ -181,15 +183,15 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
         return gan_fail(GAN_ERR_ARG, "%s: blocks must be in 0..%d (got %d)", fn, MAX_BLOCKS, o.blocks);
     if (o.depth < 1 || o.depth > MAX_DEPTH)
         return gan_fail(GAN_ERR_ARG, "%s: depth must be in 1..%d (got %d)", fn, MAX_DEPTH, o.depth);
-    if (o.width < 1 || o.width > 1024 || o.features < 1 || o.features > 65536 || o.shift < 0 ||
+    if (o.width < 1 || o.width > 1024 || o.hidden < 1 || o.hidden > 65536 || o.shift < 0 ||
         o.shift >= images->h || o.shift >= images->w)
-        return gan_fail(GAN_ERR_ARG, "%s: width %d, features %d or shift %d out of range", fn,
-                        o.width, o.features, o.shift);
+        return gan_fail(GAN_ERR_ARG, "%s: width %d, hidden %d or shift %d out of range", fn,
+                        o.width, o.hidden, o.shift);
 
     int64_t N = images->n, B = o.batch;
     int64_t total = o.steps > 0 ? o.steps : (o.epochs * N + B - 1) / B;
     gan_classifier_info info = {.channels = images->c, .height = images->h, .width = images->w,
-                                .classes = K, .base_width = o.width, .depth = o.depth, .features = o.features,
+                                .classes = K, .base_width = o.width, .depth = o.depth, .hidden = o.hidden,
                                 .blocks = o.blocks ? o.blocks : blocks_for(images->h, images->w),
                                 .steps = total, .seed = o.seed, .test_accuracy = -1};
     gan_classifier *c = declare(&info, o.dropout);
@@ -396,6 +398,7 @@ gan_status gan_classifier_save(const gan_classifier *c, const char *path) {
     meta_i64(w, "gan.base_width", in->base_width);
     meta_i64(w, "gan.depth", in->depth);
     meta_i64(w, "gan.blocks", in->blocks);
+    meta_i64(w, "gan.hidden", in->hidden);
     meta_i64(w, "gan.features", in->features);
     meta_i64(w, "gan.steps", in->steps);
     meta_i64(w, "gan.seed", (int64_t)in->seed);
@@ -438,14 +441,14 @@ gan_status gan_classifier_load(const char *path, gan_classifier **out) {
         gan_st_close(f);
         return s;
     }
-    const char *keys[10] = {"gan.channels", "gan.height", "gan.width", "gan.classes",
-                            "gan.base_width", "gan.features", "gan.steps", "gan.seed", "gan.depth",
-                            "gan.blocks"};
-    const int64_t lo[10] = {1, 4, 4, 2, 1, 1, 0, INT64_MIN, 1, 1};
-    const int64_t hi[10] = {64, MAX_SIDE, MAX_SIDE, 65536, 1024, 65536, INT64_MAX, INT64_MAX,
-                            MAX_DEPTH, MAX_BLOCKS};
-    int64_t v[10];
-    for (int i = 0; i < 10 && !s; i++) s = meta_int(f, path, keys[i], lo[i], hi[i], &v[i]);
+    const char *keys[11] = {"gan.channels", "gan.height", "gan.width", "gan.classes",
+                            "gan.base_width", "gan.hidden", "gan.steps", "gan.seed", "gan.depth",
+                            "gan.blocks", "gan.features"};
+    const int64_t lo[11] = {1, 4, 4, 2, 1, 1, 0, INT64_MIN, 1, 1, 1};
+    const int64_t hi[11] = {64, MAX_SIDE, MAX_SIDE, 65536, 1024, 65536, INT64_MAX, INT64_MAX,
+                            MAX_DEPTH, MAX_BLOCKS, 65536};
+    int64_t v[11];
+    for (int i = 0; i < 11 && !s; i++) s = meta_int(f, path, keys[i], lo[i], hi[i], &v[i]);
     float dropout = 0;
     const char *d = gan_st_meta(f, "gan.dropout");
     if (!s && d) {
@@ -460,7 +463,7 @@ gan_status gan_classifier_load(const char *path, gan_classifier **out) {
     }
     gan_classifier_info info = {.channels = (int)v[0], .height = (int)v[1], .width = (int)v[2],
                                 .classes = (int)v[3], .base_width = (int)v[4],
-                                .features = (int)v[5], .steps = v[6], .seed = (uint64_t)v[7],
+                                .hidden = (int)v[5], .steps = v[6], .seed = (uint64_t)v[7],
                                 .depth = (int)v[8], .blocks = (int)v[9],
                                 .test_accuracy = -1};
     const char *data = gan_st_meta(f, "gan.data");
@@ -472,6 +475,13 @@ gan_status gan_classifier_load(const char *path, gan_classifier **out) {
         if (*acc && !*end && a >= 0 && a <= 1) info.test_accuracy = a;
     }
     gan_classifier *c = declare(&info, dropout);
+    if (c->info.features != (int)v[10]) {
+        s = gan_fail(GAN_ERR_FORMAT, "%s: metadata 'gan.features' = %d, but the architecture gives %d",
+                     path, (int)v[10], c->info.features);
+        gan_classifier_free(c);
+        gan_st_close(f);
+        return s;
+    }
     /* every tensor must be in the file with its shape before the net gets its storage: the
      * header's sizes were checked against the file's, so a lying header allocates nothing */
     for (int i = 0; i < gan_net_num_tensors(c->net) && !s; i++) {

@@ -2,6 +2,7 @@
 #include "gan.h"
 #include "cli.h"
 #include "progress.h"
+#include "splits.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,34 +11,12 @@
 #include <sys/stat.h>
 
 #define CMD "classifier"
-#define HOLDOUT_DIV 10     /* without a test split, the last 1/10 of the data is held out */
 
 static double cpu_seconds(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec * 1e-6;
-}
-
-/* The held-out split that goes with a training spec: fashion-mnist[:train] -> fashion-mnist:test,
- * ".../train-images-idx3-ubyte[.gz]" -> ".../t10k-images-idx3-ubyte[.gz]" when that file
- * exists. 0 (buf = "") when there is none. */
-static int test_spec_for(const char *data, char *buf, size_t n) {
-    buf[0] = 0;
-    if (!strcmp(data, "fashion-mnist") || !strcmp(data, "fashion-mnist:train")) {
-        snprintf(buf, n, "fashion-mnist:test");
-        return 1;
-    }
-    const char *base = strrchr(data, '/');
-    base = base ? base + 1 : data;
-    if (strncmp(base, "train-", 6) != 0) return 0;
-    struct stat st;
-    int k = snprintf(buf, n, "%.*st10k-%s", (int)(base - data), data, base + 6);
-    if (k < 0 || (size_t)k >= n || stat(buf, &st) != 0) {
-        buf[0] = 0;
-        return 0;
-    }
-    return 1;
 }
 
 static int load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb) {
@@ -50,31 +29,18 @@ static int load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb)
     return CLI_OK;
 }
 
-/* Moves the last n/HOLDOUT_DIV samples of (im, lb) into (tim, tlb). */
-static void hold_out(gan_u8_images *im, gan_u8_labels *lb, gan_u8_images *tim, gan_u8_labels *tlb) {
-    int nt = im->n / HOLDOUT_DIV, keep = im->n - nt;
-    size_t per = (size_t)im->c * im->h * im->w;
-    *tim = *im;
-    tim->n = nt;
-    tim->data = malloc(per * (size_t)nt);
-    memcpy(tim->data, im->data + per * keep, per * (size_t)nt);
-    *tlb = *lb;
-    tlb->n = nt;
-    tlb->data = malloc((size_t)nt);
-    memcpy(tlb->data, lb->data + keep, (size_t)nt);
-    im->n = lb->n = keep;
-}
-
 typedef struct train_view {
     progress pr;
     float loss_avg, acc_avg;         /* smoothed over ~50 steps, for display */
     int64_t steps_per_epoch;
     const gan_u8_images *test_im;
     const gan_u8_labels *test_lb;
+    int quiet;
 } train_view;
 
 static void on_step(void *ud, const gan_classifier_progress *p) {
     train_view *v = ud;
+    if (v->quiet) return;
     float a = p->step == 1 ? 1.0f : 0.02f;
     v->loss_avg += a * (p->loss - v->loss_avg);
     v->acc_avg += a * (p->batch_accuracy - v->acc_avg);
@@ -94,64 +60,40 @@ static void on_step(void *ud, const gan_classifier_progress *p) {
 }
 
 int classifier_train_file(const char *data, const char *test, const char *out,
-                          const gan_classifier_opts *opts) {
-    gan_u8_images im, tim = {0};
-    gan_u8_labels lb, tlb = {0};
-    int rc = load_labelled(data, &im, &lb);
-    if (rc) return rc;
-    char spec[4200];
-    const char *test_name = NULL;
-    if (test && !strcmp(test, "none")) {
-        test_name = NULL;
-    } else if (test || test_spec_for(data, spec, sizeof spec)) {
-        test_name = test ? test : spec;
-        rc = load_labelled(test_name, &tim, &tlb);
-        if (!rc && (tim.c != im.c || tim.h != im.h || tim.w != im.w))
-            rc = cli_error(CMD, CLI_RUNTIME, "test set %s holds %dx%dx%d images, the training set %dx%dx%d",
-                           test_name, tim.h, tim.w, tim.c, im.h, im.w, im.c);
-        if (rc) {
-            gan_u8_images_free(&im);
-            gan_u8_labels_free(&lb);
-            gan_u8_images_free(&tim);
-            gan_u8_labels_free(&tlb);
-            return rc;
-        }
-    } else if (im.n >= 2 * HOLDOUT_DIV) {
-        hold_out(&im, &lb, &tim, &tlb);
-        snprintf(spec, sizeof spec, "the last %d images of %s (held out)", tim.n, data);
-        test_name = spec;
-    }
-    fprintf(stderr, "gan classifier: training on %s (%d images %dx%dx%d), testing on %s\n", data,
-            im.n, im.h, im.w, im.c,
-            test_name ? test_name : test ? "nothing (--test none)" : "nothing (too few images to hold some out)");
-    train_view v = {.test_im = test_name ? &tim : NULL, .test_lb = &tlb};
-    v.steps_per_epoch = ((int64_t)im.n + opts->batch - 1) / opts->batch;
-    int64_t total = opts->steps > 0 ? opts->steps : ((int64_t)opts->epochs * im.n + opts->batch - 1) / opts->batch;
-    progress_start(&v.pr, "train", 0, total);
+                          const gan_classifier_opts *opts, int quiet, FILE *report) {
+    data_splits sp;
+    if (splits_load(data, test, &sp)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    int have_test = sp.test.n > 0;
+    if (!quiet)
+        fprintf(stderr, "gan classifier: training on %s (%d images %dx%dx%d; the next %d are kept unseen "
+                "for gan eval's floor), testing on %s\n", data, sp.fit.n, sp.fit.h, sp.fit.w, sp.fit.c,
+                sp.floor.n, sp.test_name);
+    train_view v = {.test_im = have_test ? &sp.test : NULL, .test_lb = &sp.test_labels, .quiet = quiet};
+    v.steps_per_epoch = ((int64_t)sp.fit.n + opts->batch - 1) / opts->batch;
+    int64_t total = opts->steps > 0 ? opts->steps : ((int64_t)opts->epochs * sp.fit.n + opts->batch - 1) / opts->batch;
+    if (!quiet) progress_start(&v.pr, "train", 0, total);
     double t0 = now_seconds(), c0 = cpu_seconds();
     gan_classifier *c;
-    gan_status s = gan_classifier_train(opts, &im, &lb, on_step, &v, &c);
-    progress_end(&v.pr);
+    int rc = CLI_OK;
+    gan_status s = gan_classifier_train(opts, &sp.fit, &sp.fit_labels, on_step, &v, &c);
+    if (!quiet) progress_end(&v.pr);
     double wall = now_seconds() - t0, cpu = cpu_seconds() - c0;
     if (s) {
         rc = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     } else {
         double acc = -1;
-        if (test_name && gan_classifier_accuracy(c, &tim, &tlb, &acc))
+        if (have_test && gan_classifier_accuracy(c, &sp.test, &sp.test_labels, &acc))
             rc = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
         gan_classifier_set_provenance(c, data, acc);
         if (!rc && gan_classifier_save(c, out)) rc = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-        if (!rc) {
-            if (acc >= 0) printf("test accuracy %.2f%% (%s)\n", 100.0 * acc, test_name);
-            printf("wrote %s (%lld steps, %.0f s wall, %.0f s CPU on %d threads)\n", out,
-                   (long long)total, wall, cpu, gan_get_threads());
+        if (!rc && report) {
+            if (acc >= 0) fprintf(report, "test accuracy %.2f%% (%s)\n", 100.0 * acc, sp.test_name);
+            fprintf(report, "wrote %s (%lld steps, %.0f s wall, %.0f s CPU on %d threads)\n", out,
+                    (long long)total, wall, cpu, gan_get_threads());
         }
         gan_classifier_free(c);
     }
-    gan_u8_images_free(&im);
-    gan_u8_labels_free(&lb);
-    gan_u8_images_free(&tim);
-    gan_u8_labels_free(&tlb);
+    splits_free(&sp);
     return rc;
 }
 
@@ -173,7 +115,7 @@ static int cmd_train_classifier(int argc, char **argv) {
         {"--width", FLAG_INT, &o.width, "channels of the first block [16]", 0},
         {"--depth", FLAG_INT, &o.depth, "convolutions per block [2]", 0},
         {"--blocks", FLAG_INT, &o.blocks, "pooling stages (0: 2, more until the map is <= 4x4) [0]", 0},
-        {"--features", FLAG_INT, &o.features, "feature dimension (the penultimate layer) [128]", 0},
+        {"--hidden", FLAG_INT, &o.hidden, "width of the fully connected hidden layer [128]", 0},
         {"--dropout", FLAG_FLOAT, &o.dropout, "dropout before the last layer [0.3]", 0},
         {"--shift", FLAG_INT, &o.shift, "augmentation: largest random shift in pixels [0]", 0},
         {"--no-flip", FLAG_BOOL, &no_flip, "augmentation: no left-right flips (digits, text)", 0},
@@ -194,7 +136,7 @@ static int cmd_train_classifier(int argc, char **argv) {
     if (o.width < 1 || o.width > 1024) return cli_error(CMD, CLI_USAGE, "--width must be in 1..1024");
     if (o.depth < 1 || o.depth > 4) return cli_error(CMD, CLI_USAGE, "--depth must be in 1..4");
     if (o.blocks < 0 || o.blocks > 6) return cli_error(CMD, CLI_USAGE, "--blocks must be in 0..6");
-    if (o.features < 1 || o.features > 65536) return cli_error(CMD, CLI_USAGE, "--features must be in 1..65536");
+    if (o.hidden < 1 || o.hidden > 65536) return cli_error(CMD, CLI_USAGE, "--hidden must be in 1..65536");
     if (!(o.dropout >= 0 && o.dropout < 1)) return cli_error(CMD, CLI_USAGE, "--dropout must be in [0, 1)");
     if (!(o.weight_decay >= 0)) return cli_error(CMD, CLI_USAGE, "--weight-decay must be >= 0");
     if (threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
@@ -202,7 +144,7 @@ static int cmd_train_classifier(int argc, char **argv) {
     o.augment = !no_augment;
     o.flip = !no_flip;
     gan_set_threads(threads);
-    return classifier_train_file(data, test, out, &o);
+    return classifier_train_file(data, test, out, &o, 0, stdout);
 }
 
 static int cmd_test_classifier(int argc, char **argv) {
@@ -225,7 +167,7 @@ static int cmd_test_classifier(int argc, char **argv) {
     const gan_classifier_info *in = gan_classifier_get_info(c);
     char spec[4200];
     if (!data) {
-        if (!in->data[0] || !test_spec_for(in->data, spec, sizeof spec)) {
+        if (!in->data[0] || !splits_test_spec(in->data, spec, sizeof spec)) {
             gan_classifier_free(c);
             return cli_error(CMD, CLI_USAGE, "%s: no known test split for its data '%s': give --data",
                              pos[0], in->data);
@@ -258,7 +200,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: gan classifier train --data D --out FILE.safetensors [flags]\n"
                "       gan classifier test FILE.safetensors [--data D]\n\n"
                "The feature network of gan eval: a compact CNN trained on a labelled dataset;\n"
-               "its penultimate layer gives the features for FID/KID/precision-recall.\n"
+               "its last conv block, averaged over the image, gives the features for\n"
+               "FID/KID/precision-recall.\n"
                "gan classifier <train|test> --help lists the flags.\n");
 }
 

@@ -3,6 +3,7 @@
 #define GAN_CLI_H
 #include "gan.h"
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes: 0 ok, 1 runtime failure (file, data), 2 usage (bad flag or value). */
 enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
@@ -31,11 +32,12 @@ int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
-/* Trains a classifier on `data` (tested on `test`: a spec, "none", or NULL for the data's own
- * held-out split), with progress on stderr, and writes it to `out` atomically: the work of
- * `gan classifier train`, for gan eval to call when it has no classifier for its data.
- * Returns CLI_OK or an exit code (the message printed). The caller sets the threads. */
+/* Trains a classifier on the fit split of `data` (tools/gan/splits.h; tested on `test`: a spec,
+ * "none", or NULL for the data's own test split), with progress on stderr unless quiet, and
+ * writes it to `out` atomically; the accuracy and file lines go to `report` (NULL: nowhere).
+ * The work of `gan classifier train`, and what gan eval calls when it has no classifier for
+ * its data. Returns CLI_OK or an exit code (the message printed). The caller sets the threads. */
 int classifier_train_file(const char *data, const char *test, const char *out,
-                          const gan_classifier_opts *opts);
+                          const gan_classifier_opts *opts, int quiet, FILE *report);
 int cmd_bench(int argc, char **argv);
 #endif

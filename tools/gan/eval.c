@@ -155,7 +155,7 @@ int cmd_eval(int argc, char **argv) {
         int sn = 0, sc = 0, sh = 0, sw = 0;
         if (load_samples(pos[0], n, (uint64_t)seed, no_ema, es, &x, &sn, &sc, &sh, &sw)) {
             ret = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-        } else if (sc != ec || sh != es || sw != es) {
+        } else if (sc != ec || !((sh == es && sw == es) || (sh == es + 4 && sw == es + 4))) {
             ret = cli_error(CMD, CLI_RUNTIME, "%s: samples are %dx%dx%d but --data %s has %dx%dx%d images", pos[0], sc, sh, sw, data, ec, es, es);
         } else if (evaluator_run(e, x, sn, sc, sh, sw, metrics, &r)) {
             ret = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());

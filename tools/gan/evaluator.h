@@ -21,7 +21,9 @@ typedef struct eval_result {
 gan_status evaluator_open(const char *data, const char *classifier_path, int quiet,
                           evaluator **out);
 void evaluator_free(evaluator *e);
-/* images (n, c, h, w) floats in [-1, 1]. metrics: bit 1 fid, 2 kid, 4 pr. */
+/* images (n, c, h, w) floats in [-1, 1]; images 4 pixels larger than the data (a model trained
+ * on the data padded by 2, as the ResNet on Fashion-MNIST) are judged on their centre.
+ * metrics: bit 1 fid, 2 kid, 4 pr. */
 gan_status evaluator_run(evaluator *e, const float *images, int n, int c, int h, int w,
                          unsigned metrics, eval_result *r);
 /* The real-vs-real floor: held-out training images (never seen by the classifier) against the

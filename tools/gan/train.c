@@ -50,8 +50,10 @@ static int file_exists(const char *p) {
     return stat(p, &st) == 0;
 }
 
-/* Keeps the metrics lines of steps <= last_step (a resumed run replays the rest). */
-static gan_status trim_metrics(const char *path, int64_t last_step) {
+/* Keeps the metrics lines of steps <= last_step (a resumed run replays the rest); *seconds =
+ * the training time the kept lines reached, so a resumed run's clock goes on from there. */
+static gan_status trim_metrics(const char *path, int64_t last_step, double *seconds) {
+    *seconds = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return GAN_OK;
     size_t cap = 1 << 16, len = 0;
@@ -60,6 +62,8 @@ static gan_status trim_metrics(const char *path, int64_t last_step) {
         cJSON *j = cJSON_Parse(line);
         const cJSON *s = j ? cJSON_GetObjectItemCaseSensitive(j, "step") : NULL;
         int keep = cJSON_IsNumber(s) && (int64_t)s->valuedouble <= last_step;
+        const cJSON *sec = j ? cJSON_GetObjectItemCaseSensitive(j, "seconds") : NULL;
+        if (keep && cJSON_IsNumber(sec) && sec->valuedouble > *seconds) *seconds = sec->valuedouble;
         cJSON_Delete(j);
         if (!keep) continue;
         size_t l = strlen(line);
@@ -181,6 +185,7 @@ int cmd_train(int argc, char **argv) {
     run_config_defaults(&c);
     const char *resume = NULL, *preset = NULL;
     float lr = 0;
+    float time_limit = 0;
     cli_flag flags[] = {
         {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) [dcgan]", 0},
         {"--data", FLAG_STR, &c.data, "fashion-mnist, an IDX image file, or a folder of PNG/JPEG images", 0},
@@ -200,6 +205,7 @@ int cmd_train(int argc, char **argv) {
         {"--size", FLAG_INT, &c.size, "image size (folders: resize + centre-crop) [the data's; folders 64]", 0},
         {"--seed", FLAG_I64, &c.seed, "seed of weights, noise and data order [1]", 0},
         {"--threads", FLAG_INT, &c.threads, "threads (0 = all cores) [0]", 0},
+        {"--time-limit", FLAG_FLOAT, &time_limit, "stop after this many seconds of training (checkpoint saved; --resume goes on) [0: none]", 0},
         {"--sample-every", FLAG_INT, &c.sample_every, "write a sample grid every K steps [250]", 0},
         {"--ckpt-every", FLAG_INT, &c.ckpt_every, "write a checkpoint every K steps [500]", 0},
         {"--log-every", FLAG_INT, &c.log_every, "append to metrics.jsonl every K steps [50]", 0},
@@ -230,11 +236,12 @@ int cmd_train(int argc, char **argv) {
     }
 
     char run[4096], path[4200];
+    double seconds_before = 0; /* training time of the steps before this invocation */
     if (resume) {
         for (int i = 0; i < nf; i++)
             if (flags[i].seen && strcmp(flags[i].name, "--resume") && strcmp(flags[i].name, "--steps") &&
-                strcmp(flags[i].name, "--threads"))
-                return cli_error(CMD, CLI_USAGE, "%s cannot be changed when resuming (only --steps and --threads)", flags[i].name);
+                strcmp(flags[i].name, "--threads") && strcmp(flags[i].name, "--time-limit"))
+                return cli_error(CMD, CLI_USAGE, "%s cannot be changed when resuming (only --steps, --threads and --time-limit)", flags[i].name);
         int64_t steps = c.steps;
         int threads = c.threads, steps_seen = 0, threads_seen = 0;
         for (int i = 0; i < nf; i++) {
@@ -258,6 +265,7 @@ int cmd_train(int argc, char **argv) {
     if (!(c.lr_g > 0) || !(c.lr_d > 0)) return cli_error(CMD, CLI_USAGE, "learning rates must be positive");
     if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) return cli_error(CMD, CLI_USAGE, "--beta1/--beta2 must be in [0, 1)");
     if (c.threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
+    if (!(time_limit >= 0)) return cli_error(CMD, CLI_USAGE, "--time-limit must be >= 0 seconds");
     if (c.eval_every < 0 || (c.eval_every && (c.eval_n < 10 || c.eval_n > 100000)))
         return cli_error(CMD, CLI_USAGE, "--eval-every must be >= 0 and --eval-n in 10..100000");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
@@ -363,7 +371,7 @@ int cmd_train(int argc, char **argv) {
             cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
             goto done;
         }
-        if (trim_metrics(metrics, t.step)) {
+        if (trim_metrics(metrics, t.step, &seconds_before)) {
             cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
             goto done;
         }
@@ -402,21 +410,23 @@ int cmd_train(int argc, char **argv) {
     signal(SIGTERM, on_sigint);
     progress pr;
     progress_start(&pr, "train", t.step, c.steps);
-    double t0 = now_seconds(), seconds_before = 0;
+    double t0 = now_seconds();
+    int timed_out = 0;
     gan_step_stats st = {0};
     float last_g = NAN;
     gan_status s = GAN_OK;
-    while (t.step < c.steps && !interrupted) {
+    while (t.step < c.steps && !interrupted && !timed_out) {
         gan_tensor *real = gan_batcher_get(batcher, ctx, t.step, c.batch);
         gan_trainer_step(&t, ctx, real, &st);
         gan_ctx_reset(ctx);
+        timed_out = time_limit > 0 && now_seconds() - t0 >= time_limit && t.step < c.steps;
         if (!isnan(st.loss_g)) last_g = st.loss_g;
         if (!isfinite(st.loss_d)) {
             cli_error(CMD, CLI_RUNTIME, "step %lld: D loss is %g — training diverged (try a lower --lr)", (long long)t.step, st.loss_d);
             s = GAN_ERR_ARG;
             break;
         }
-        if (t.step % c.log_every == 0 || t.step == c.steps) {
+        if (t.step % c.log_every == 0 || t.step == c.steps || timed_out || interrupted) {
             fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g",
                     (long long)t.step, seconds_before + now_seconds() - t0, st.loss_d,
                     isnan(last_g) ? 0.0 : last_g, st.d_real, st.d_fake);
@@ -424,7 +434,7 @@ int cmd_train(int argc, char **argv) {
             fprintf(mf, "}\n");
             fflush(mf);
         }
-        if (t.step % c.sample_every == 0 || t.step == c.steps)
+        if (t.step % c.sample_every == 0 || t.step == c.steps || timed_out)
             if ((s = ring ? write_ring(ctx, &t, zfix, run, t.step, NULL) : write_grid(ctx, &t, zfix, run, t.step))) break;
         gan_ctx_reset(ctx);
         if (ev && (t.step % c.eval_every == 0 || t.step == c.steps)) {
@@ -440,6 +450,14 @@ int cmd_train(int argc, char **argv) {
         char extra[160];
         snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", st.loss_d, last_g, st.d_real, st.d_fake);
         progress_update(&pr, t.step, extra, t.step == c.steps);
+    }
+    if (timed_out && !s && ev && t.step % c.eval_every) { /* judge where the budget ended */
+        double fid;
+        if (!(s = evaluate(ev, ctx, &t, &c, mf, &fid)) && fid < best_fid) {
+            best_fid = fid;
+            s = save_best(run, m, &t, json, fid);
+        }
+        gan_ctx_reset(ctx);
     }
     progress_end(&pr);
     if (ring && !s) { /* the mode-collapse meter on the fixed noise */
@@ -460,8 +478,15 @@ int cmd_train(int argc, char **argv) {
         save_ckpt(run, m, &t, json, 0); /* keep what was learned */
         goto done;
     }
-    if ((s = save_ckpt(run, m, &t, json, t.step == c.steps))) {
+    if ((s = save_ckpt(run, m, &t, json, t.step == c.steps || timed_out))) {
         cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+        goto done;
+    }
+    if (timed_out) {
+        fprintf(stderr, "gan train: --time-limit %g s reached at step %lld of %lld; checkpoint %s/checkpoints/step_%06lld.safetensors. "
+                "Continue with: gan train --resume %s\n", (double)time_limit, (long long)t.step, (long long)c.steps, run,
+                (long long)t.step, run);
+        ret = CLI_OK;
         goto done;
     }
     if (interrupted) {
