@@ -98,6 +98,8 @@ struct gan_tensor {
     /* autodiff scratch, owned by gan_grad */
     gan_tensor *acc;             /* accumulated gradient during one gan_grad call */
     uint32_t visit;              /* generation mark for the topological sort */
+    int grad_skip;               /* set by gan_grad while no requested input flows through it:
+                                    rules then leave its gradient out (see gan_needs_grad) */
 };
 
 /* Shapes as compound literals: gan_zeros(ctx, GAN_SHAPE(2, 3)) */

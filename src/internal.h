@@ -31,8 +31,14 @@ gan_node *gan_record(gan_ctx *ctx, gan_tensor *out, const char *op, gan_backward
                      int n_in, gan_tensor **in);
 uint32_t gan_ctx_next_visit(gan_ctx *ctx);
 
-/* True when a tensor takes part in differentiation. */
-static inline int gan_needs_grad(const gan_tensor *t) { return t && t->requires_grad; }
+/* For backward rules: true when the pass running the rule wants t's gradient. That is every
+ * tensor that requires grad, except during a gan_grad call for tensors no requested input flows
+ * into (e.g. D's weights while WGAN-GP asks only for d D(x)/dx): the tape marks those grad_skip
+ * so rules don't build their gradients. Recording (gan_record) looks at requires_grad only, so
+ * a create_graph rule still records its dependence on such tensors. */
+static inline int gan_needs_grad(const gan_tensor *t) {
+    return t && t->requires_grad && !t->grad_skip;
+}
 
 /* A fresh arena tensor of the same shape as `t` / of a given shape. */
 gan_tensor *gan_tensor_header(gan_ctx *ctx, int ndim, const int *shape, float *data);
