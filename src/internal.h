@@ -40,6 +40,11 @@ static inline int gan_needs_grad(const gan_tensor *t) {
     return t && t->requires_grad && !t->grad_skip;
 }
 
+/* gan_ctx_release (gan.h) of a tensor's data: for tensors that own their buffer (gan_empty & co.). */
+static inline void gan_tensor_release(gan_ctx *ctx, gan_tensor *t) {
+    if (t) gan_ctx_release(ctx, t->data, sizeof(float) * (size_t)t->numel);
+}
+
 /* A fresh arena tensor of the same shape as `t` / of a given shape. */
 gan_tensor *gan_tensor_header(gan_ctx *ctx, int ndim, const int *shape, float *data);
 

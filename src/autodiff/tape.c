@@ -76,6 +76,46 @@ static void accumulate(gan_ctx *ctx, gan_tensor *t, gan_tensor *g) {
     t->acc = t->acc ? gan_add(ctx, t->acc, g) : g;
 }
 
+/* Accumulates a node's input gradients like accumulate(), then hands the buffers that just
+ * died back to the arena: the node's output gradient (its rule has run) and, where a sum
+ * replaced them, an input's previous gradient and the rule's term. A buffer survives when an
+ * input's gradient still uses it: rules may return their g or a view of it (reshape, sum_to
+ * of the same shape, add_scalar), and such a gradient then owns the buffer. When two inputs'
+ * gradients would share one buffer (add of two same-shaped tensors returns g for both), both
+ * are marked acc_shared and neither is ever recycled, and the mark follows views of them.
+ * Only the memory is reused: every value is computed exactly as without recycling. */
+static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
+    gan_tensor *g = nd->out->acc;
+    gan_tensor *dead[2 * GAN_NODE_MAX_IN + 1];
+    int n_dead = 0;
+    for (int j = 0; j < nd->n_in; j++) {
+        gan_tensor *t = nd->in[j];
+        if (!gan_needs_grad(t)) continue;
+        GAN_ASSERT_MSG(din[j], nd->op);
+        GAN_ASSERT_MSG(gan_same_shape(t, din[j]), "backward rule returned a gradient of the wrong shape");
+        if (din[j]->data == g->data && g->acc_shared) din[j]->acc_shared = 1;
+        for (int k = 0; k < j; k++)
+            if (din[k] && din[k]->data == din[j]->data && nd->in[k] != t)
+                din[k]->acc_shared = din[j]->acc_shared = 1;
+        if (!t->acc) {
+            t->acc = din[j];
+        } else {
+            dead[n_dead++] = t->acc;
+            dead[n_dead++] = din[j];
+            t->acc = gan_add(ctx, t->acc, din[j]);
+        }
+    }
+    dead[n_dead++] = g;
+    for (int a = 0; a < n_dead; a++) {
+        gan_tensor *d = dead[a];
+        int keep = d->acc_shared;
+        for (int b = 0; b < a && !keep; b++) keep = dead[b]->data == d->data;  /* once */
+        for (int j = 0; j < nd->n_in && !keep; j++)
+            keep = gan_needs_grad(nd->in[j]) && nd->in[j]->acc->data == d->data;
+        if (!keep) gan_tensor_release(ctx, d);
+    }
+}
+
 /* gan_backward's last step: adds the gradient of every leaf with a grad slot into it. Each
  * leaf appears as some node's input; the visit mark adds it once. */
 static void gan_backward_leaves(gan_ctx *ctx, gan_node **order, int n) {
@@ -142,11 +182,18 @@ static void run_backward(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_tensor 
         gan_tensor *g = gouts && gouts[o] ? gouts[o] : gan_full(ctx, outs[o]->ndim, outs[o]->shape, 1.0f);
         accumulate(ctx, outs[o], g);
     }
+    /* recycling needs to know every holder of a gradient buffer: only the plain first-order
+     * pass (gan_backward) qualifies; gan_grad hands gradients to its caller */
+    int recycle = !create_graph && !want;
     for (int i = n - 1; i >= 0; i--) {
         gan_node *nd = order[i];
         if (!nd->out->acc || (want && nd->out->visit != live)) continue;
         gan_tensor *din[GAN_NODE_MAX_IN] = {0};
         nd->backward(ctx, nd, nd->out->acc, din);
+        if (recycle) {
+            accumulate_recycling(ctx, nd, din);
+            continue;
+        }
         for (int j = 0; j < nd->n_in; j++) {
             if (!gan_needs_grad(nd->in[j])) continue;
             GAN_ASSERT_MSG(din[j], nd->op);
