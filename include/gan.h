@@ -268,6 +268,10 @@ gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_t
 gan_tensor *gan_batch_norm_act(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
                                float *running_mean, float *running_var, float momentum,
                                float eps, int training, float slope);
+/* leaky_relu(x, slope) written over x's data (the same bits; the result views x's buffer).
+ * Only for an x that nothing else reads afterwards, forward or backward: e.g. a conv's output,
+ * whose backward rule needs only the conv's inputs. Keeps one full-size tensor fewer. */
+gan_tensor *gan_leaky_relu_inplace(gan_ctx *ctx, gan_tensor *x, float slope);
 /* per (n, c) over (H, W) */
 gan_tensor *gan_instance_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma,
                               gan_tensor *beta, float eps);

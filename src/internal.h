@@ -30,6 +30,13 @@ struct gan_node {
 gan_node *gan_record(gan_ctx *ctx, gan_tensor *out, const char *op, gan_backward_fn bw,
                      int n_in, gan_tensor **in);
 uint32_t gan_ctx_next_visit(gan_ctx *ctx);
+/* For first-order rules: true when the rule may overwrite its incoming gradient g, i.e. gan_backward
+ * is running (set by the tape around its rule loop) and g's buffer is not shared with another
+ * tensor's gradient: the tape would recycle it right after the rule anyway. A rule that writes
+ * an input gradient into g's buffer returns a tensor on g->data; the tape then keeps the buffer
+ * as that input's gradient. Elementwise rules gain a full-size buffer this way. */
+int gan_grad_consumable(const gan_ctx *ctx, const gan_tensor *g);
+void gan_ctx_set_recycling(gan_ctx *ctx, int on);
 
 /* For backward rules: true when the pass running the rule wants t's gradient. That is every
  * tensor that requires grad, except during a gan_grad call for tensors no requested input flows

@@ -6,7 +6,8 @@
  *  - gan_backward, which recycles consumed gradient buffers, against gan_grad on the same
  *    graph, which does not: the same bits for every parameter, on graphs built to share
  *    gradient buffers (views, add(h, h), add of two same-shaped tensors, add_scalar, which
- *    return the incoming gradient itself) and on a conv -> batch norm + act stack; and the
+ *    return the incoming gradient itself) and on a conv -> batch norm + act stack whose rules
+ *    overwrite their incoming gradient when gan_backward lets them; and the
  *    recycling pass must end with less arena in use. */
 #include "harness.h"
 #include <stdio.h>
@@ -73,12 +74,13 @@ static gan_tensor *aliasing_graph(gan_ctx *ctx, model *m, gan_tensor *x) {
     return gan_sum_all(ctx, gan_square(ctx, q));
 }
 
-// x (8, 3, 32, 32) -> scalar: conv -> BN+ReLU -> conv -> LeakyReLU, as DCGAN layers
+// x (8, 3, 32, 32) -> scalar: conv -> BN+ReLU -> conv -> LeakyReLU (in place), as DCGAN layers;
+// under gan_backward both activations' rules write their result over their incoming gradient
 static gan_tensor *conv_graph(gan_ctx *ctx, model *m, gan_tensor *x) {
     gan_tensor *h = gan_conv2d(ctx, x, m->w1, NULL, 1, 1);               // (8,16,32,32)
     h = gan_batch_norm_act(ctx, h, m->bn.weight, m->bn.bias, m->bn.running_mean->data,
                            m->bn.running_var->data, 0.1f, 1e-5f, 1, 0.0f);
-    h = gan_leaky_relu(ctx, gan_conv2d(ctx, h, m->w2, NULL, 2, 1), 0.2f);  // (8,16,16,16)
+    h = gan_leaky_relu_inplace(ctx, gan_conv2d(ctx, h, m->w2, NULL, 2, 1), 0.2f);  // (8,16,16,16)
     return gan_mean_all(ctx, gan_square(ctx, h));
 }
 

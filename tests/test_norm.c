@@ -3,7 +3,7 @@
  * against finite differences. gan_batch_norm_act against gan_batch_norm + gan_leaky_relu,
  * bit for bit: output, running stats, first-order gradients (the fused kernels) and
  * gradients of gradients (create_graph), on shapes that take the threaded and the (N, C)
- * paths; and against finite differences. */
+ * paths; and against finite differences. gan_leaky_relu_inplace against gan_leaky_relu. */
 #include "harness.h"
 #include <math.h>
 #include <stdio.h>
@@ -127,6 +127,28 @@ static gan_tensor *bn_act_run(gan_ctx *ctx, int fused, int training, float slope
         gan_grad(ctx, 1, &q, NULL, 3, in, h, 0);
     }
     return loss;
+}
+
+/* gan_leaky_relu_inplace on a conv's output (as D's first layer) == gan_leaky_relu: the
+ * output, first-order gradients and gradients of gradients, bit for bit. */
+static void test_leaky_inplace(gan_ctx *ctx, float slope) {
+    gan_tensor *x = randn(ctx, GAN_SHAPE(8, 3, 20, 20), 60, 1.0f, 1);
+    gan_tensor *w = randn(ctx, GAN_SHAPE(16, 3, 3, 3), 61, 0.3f, 1);
+    gan_tensor *wl = randn(ctx, GAN_SHAPE(8, 16, 20, 20), 62, 1.0f, 0);
+    gan_tensor *in[2] = {x, w}, *y[2], *d[2][2], *h[2][2];
+    for (int k = 0; k < 2; k++) {
+        gan_tensor *c = gan_conv2d(ctx, x, w, NULL, 1, 1);
+        y[k] = k ? gan_leaky_relu_inplace(ctx, c, slope) : gan_leaky_relu(ctx, c, slope);
+        gan_tensor *loss = gan_sum_all(ctx, gan_mul(ctx, gan_square(ctx, y[k]), wl));
+        gan_grad(ctx, 1, &loss, NULL, 2, in, d[k], 1);
+        gan_tensor *q = gan_add(ctx, gan_sum_all(ctx, gan_square(ctx, d[k][0])),
+                                gan_sum_all(ctx, gan_square(ctx, d[k][1])));
+        gan_grad(ctx, 1, &q, NULL, 2, in, h[k], 0);
+    }
+    int ok = same_bits(y[0], y[1]) && same_bits(d[0][0], d[1][0]) && same_bits(d[0][1], d[1][1]) &&
+             same_bits(h[0][0], h[1][0]) && same_bits(h[0][1], h[1][1]);
+    th_check(ok, "leaky_relu_inplace == leaky_relu: output, gradients, gradients of gradients",
+             "slope %g, after a conv", slope);
 }
 
 static void test_bn_act(gan_ctx *ctx, int nd, const int *shape, float slope, int training,
@@ -310,6 +332,7 @@ int main(void) {
         test_bn_act(ctx, GAN_SHAPE(8, 16, 24, 24), slope, 1, "(8,16,24,24) threaded");
         test_bn_act(ctx, GAN_SHAPE(64, 40), slope, 1, "(64,40)");
         test_bn_act(ctx, GAN_SHAPE(4, 3, 5, 5), slope, 0, "eval (4,3,5,5)");
+        test_leaky_inplace(ctx, slope);
     }
 
     gan_ctx_free(ctx);

@@ -185,6 +185,7 @@ static void run_backward(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_tensor 
     /* recycling needs to know every holder of a gradient buffer: only the plain first-order
      * pass (gan_backward) qualifies; gan_grad hands gradients to its caller */
     int recycle = !create_graph && !want;
+    gan_ctx_set_recycling(ctx, recycle);
     for (int i = n - 1; i >= 0; i--) {
         gan_node *nd = order[i];
         if (!nd->out->acc || (want && nd->out->visit != live)) continue;
@@ -200,6 +201,7 @@ static void run_backward(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_tensor 
             accumulate(ctx, nd->in[j], din[j]);
         }
     }
+    gan_ctx_set_recycling(ctx, 0);
     if (want) set_skip(order, n, live, 0);
     gan_ctx_set_grad(ctx, old);
     if (!want) gan_backward_leaves(ctx, order, n);

@@ -53,6 +53,7 @@ struct gan_ctx {
     int grad_enabled;
     int training;
     uint32_t visit;
+    int recycling;               /* inside gan_backward's rule loop: see gan_grad_consumable */
 };
 
 static block *block_new(size_t cap) {
@@ -220,3 +221,7 @@ int gan_ctx_grad_enabled(const gan_ctx *c) { return c->grad_enabled; }
 void gan_ctx_set_training(gan_ctx *c, int t) { c->training = t; }
 int gan_ctx_training(const gan_ctx *c) { return c->training; }
 uint32_t gan_ctx_next_visit(gan_ctx *c) { return ++c->visit; }
+void gan_ctx_set_recycling(gan_ctx *c, int on) { c->recycling = on; }
+int gan_grad_consumable(const gan_ctx *c, const gan_tensor *g) {
+    return c->recycling && !g->acc_shared;
+}

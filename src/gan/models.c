@@ -133,10 +133,12 @@ static void d_norm_init(gan_model *m, int i, const char *nm, int c, int hw) {
     }
 }
 
-/* D's hidden norm at layer i, then LeakyReLU 0.2 (fused with batch norm) */
+/* D's hidden norm at layer i, then LeakyReLU 0.2; x is the output of D's conv i. Fused with
+ * batch norm; without a norm, written over x (the conv's rule never reads its output). */
 static gan_tensor *d_norm_lrelu(gan_ctx *ctx, gan_model *m, int i, gan_tensor *x) {
-    if (m->d_has_norm[i] && m->cfg.d_norm == GAN_D_NORM_BATCH) return bn_act(ctx, &m->d_bn[i], x, 0.2f);
-    if (m->d_has_norm[i]) x = gan_layer_norm(ctx, x, 3, m->d_ln[i].weight, m->d_ln[i].bias, 1e-5f);
+    if (!m->d_has_norm[i]) return gan_leaky_relu_inplace(ctx, x, 0.2f);
+    if (m->cfg.d_norm == GAN_D_NORM_BATCH) return bn_act(ctx, &m->d_bn[i], x, 0.2f);
+    x = gan_layer_norm(ctx, x, 3, m->d_ln[i].weight, m->d_ln[i].bias, 1e-5f);
     return gan_leaky_relu(ctx, x, 0.2f);
 }
 
@@ -435,7 +437,7 @@ gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x) {
         }
         return h;
     case GAN_MODEL_DCGAN28:
-        h = gan_leaky_relu(ctx, d_conv(ctx, &m->d[0], h), 0.2f);
+        h = d_norm_lrelu(ctx, m, 0, d_conv(ctx, &m->d[0], h));   /* d_has_norm[0] is 0 */
         h = d_norm_lrelu(ctx, m, 1, d_conv(ctx, &m->d[1], h));
         return d_fc(ctx, &m->d[2], gan_reshape(ctx, h, GAN_SHAPE(N, -1)));
     case GAN_MODEL_DCGAN:

@@ -8,7 +8,8 @@
  * the biased one and eps sits inside the sqrt, as PyTorch.
  *
  * gan_batch_norm_act is batch norm followed by ReLU / LeakyReLU as one op with one output, so
- * conv -> BN -> act keeps two tensors per layer instead of three. Its output and gradients have
+ * conv -> BN -> act keeps two tensors per layer instead of three; gan_leaky_relu_inplace is the
+ * no-norm case, conv -> act keeping one. Its output and gradients have
  * the bits of the two ops in sequence: the activation's mask (1 where BN's output z > 0, else
  * the slope) is read back from the output y, which is > 0 exactly where z is. */
 #include "internal.h"
@@ -335,7 +336,9 @@ static void group_norm_grad1(gan_ctx *ctx, gan_node *n, gan_tensor *dy, const fl
             p[g] = (float)(-k * is * is * sgx[g] / cnt);
             q[g] = (float)(-k * sg[g] / cnt);
         }
-        gan_tensor *dx = gan_empty_like(ctx, x);
+        /* elementwise in dy: written over it when the tape would drop dy next anyway */
+        gan_tensor *dx = gan_grad_consumable(ctx, dy) ? gan_tensor_header(ctx, x->ndim, x->shape, dy->data)
+                                                      : gan_empty_like(ctx, x);
         group_affine(x->data, dy->data, y, dx->data, v, mean, p, q, r, act);
         din[0] = dx;
     }
@@ -478,6 +481,42 @@ gan_tensor *gan_batch_norm_act(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, g
                                float eps, int training, float slope) {
     return batch_norm(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, training,
                       1, slope);
+}
+
+/* ---------------------------------------------------------------- activation in place
+ * The no-norm case of norm + act (DCGAN D's first layer: conv -> LeakyReLU). Node: in = {x},
+ * farg[0] = slope; the rule reads the factor from the output, as gan_batch_norm_act's. */
+static void leaky_inplace_bw(gan_ctx *ctx, gan_node *n, gan_tensor *g, gan_tensor **din) {
+    const float *y = n->out->data;
+    float slope = n->farg[0];
+    int64_t len = g->numel;
+    if (gan_ctx_grad_enabled(ctx)) {
+        gan_tensor *mask = gan_empty_like(ctx, n->out);
+#pragma omp parallel for schedule(static) if (len > GAN_PARALLEL_MIN)
+        for (int64_t i = 0; i < len; i++) mask->data[i] = y[i] > 0 ? 1.0f : slope;
+        din[0] = gan_mul(ctx, g, mask);
+        return;
+    }
+    gan_tensor *dx = gan_grad_consumable(ctx, g) ? g : gan_empty_like(ctx, g);
+    act_bits a = make_act(1, slope);
+    const float *pg = g->data;
+    float *pd = dx->data;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * act_factor(y[i], a.one, a.slope);
+    din[0] = dx;
+}
+
+// x (...) -> leaky_relu(x, slope) (...), the same bits, written over x's data
+gan_tensor *gan_leaky_relu_inplace(gan_ctx *ctx, gan_tensor *x, float slope) {
+    gan_tensor *y = gan_tensor_header(ctx, x->ndim, x->shape, x->data);
+    act_bits a = make_act(1, slope);
+    int64_t len = x->numel;
+    float *p = x->data;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) p[i] = p[i] * act_factor(p[i], a.one, a.slope);
+    gan_node *nd = gan_record(ctx, y, "leaky_relu_inplace", leaky_inplace_bw, 1, &x);
+    if (nd) nd->farg[0] = slope;
+    return y;
 }
 
 // x (N,C,H,W) [or (N,C,L)...], gamma/beta (C) or NULL -> same shape; stats per (n, c)
