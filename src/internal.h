@@ -37,6 +37,12 @@ uint32_t gan_ctx_next_visit(gan_ctx *ctx);
  * as that input's gradient. Elementwise rules gain a full-size buffer this way. */
 int gan_grad_consumable(const gan_ctx *ctx, const gan_tensor *g);
 void gan_ctx_set_recycling(gan_ctx *ctx, int on);
+/* Between begin and end the arena lists its large (>= 64 KiB) allocations, up to
+ * GAN_SCRATCH_MAX: end returns them (valid until the next begin). gan_backward brackets each
+ * rule with these and releases what the rule allocated but did not return. */
+#define GAN_SCRATCH_MAX 32
+void gan_ctx_scratch_begin(gan_ctx *ctx);
+int gan_ctx_scratch_end(gan_ctx *ctx, void ***ptrs, size_t **bytes);
 
 /* For backward rules: true when the pass running the rule wants t's gradient. That is every
  * tensor that requires grad, except during a gan_grad call for tensors no requested input flows

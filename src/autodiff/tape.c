@@ -116,6 +116,21 @@ static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
     }
 }
 
+/* A first-order rule's large temporaries (tanh's 1 - y^2, a mask, a product before sum_to)
+ * are dead once it returns, except the buffers it returns: views start where their buffer
+ * starts, so a returned gradient is recognised by its data pointer. Nothing else can hold
+ * them: without create_graph the rule recorded nothing. */
+static void release_scratch(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
+    void **p;
+    size_t *bytes;
+    int n = gan_ctx_scratch_end(ctx, &p, &bytes);
+    for (int i = 0; i < n; i++) {
+        int returned = 0;
+        for (int j = 0; j < nd->n_in && !returned; j++) returned = din[j] && din[j]->data == p[i];
+        if (!returned) gan_ctx_release(ctx, p[i], bytes[i]);
+    }
+}
+
 /* gan_backward's last step: adds the gradient of every leaf with a grad slot into it. Each
  * leaf appears as some node's input; the visit mark adds it once. */
 static void gan_backward_leaves(gan_ctx *ctx, gan_node **order, int n) {
@@ -190,11 +205,14 @@ static void run_backward(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_tensor 
         gan_node *nd = order[i];
         if (!nd->out->acc || (want && nd->out->visit != live)) continue;
         gan_tensor *din[GAN_NODE_MAX_IN] = {0};
-        nd->backward(ctx, nd, nd->out->acc, din);
         if (recycle) {
+            gan_ctx_scratch_begin(ctx);
+            nd->backward(ctx, nd, nd->out->acc, din);
+            release_scratch(ctx, nd, din);
             accumulate_recycling(ctx, nd, din);
             continue;
         }
+        nd->backward(ctx, nd, nd->out->acc, din);
         for (int j = 0; j < nd->n_in; j++) {
             if (!gan_needs_grad(nd->in[j])) continue;
             GAN_ASSERT_MSG(din[j], nd->op);

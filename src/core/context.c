@@ -54,6 +54,10 @@ struct gan_ctx {
     int training;
     uint32_t visit;
     int recycling;               /* inside gan_backward's rule loop: see gan_grad_consumable */
+    /* large allocations since gan_ctx_scratch_begin (a rule's temporaries), while on */
+    int scratch_on, scratch_n;
+    void *scratch_p[GAN_SCRATCH_MAX];
+    size_t scratch_b[GAN_SCRATCH_MAX];
 };
 
 static block *block_new(size_t cap) {
@@ -124,19 +128,29 @@ static void *take_free(gan_ctx *c, size_t bytes) {
     return NULL;
 }
 
+/* Lists a large allocation for gan_ctx_scratch_end (beyond the list's room it is simply not
+ * listed, and so never released: always safe). */
+static void *note(gan_ctx *c, void *p, size_t bytes) {
+    if (c->scratch_on && c->scratch_n < GAN_SCRATCH_MAX) {
+        c->scratch_p[c->scratch_n] = p;
+        c->scratch_b[c->scratch_n++] = bytes;
+    }
+    return p;
+}
+
 void *gan_ctx_alloc(gan_ctx *c, size_t bytes) {
     bytes = (bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     int large = bytes >= RECYCLE_MIN;
     if (large && c->free_list) {
         void *p = take_free(c, bytes);
-        if (p) return p;
+        if (p) return note(c, p, bytes);
     }
     for (;;) {
         block *b = c->cur;
         if (b->cap - b->used - b->hi >= bytes) {
             if (large) {
                 b->hi += bytes;
-                return frontier(b);
+                return note(c, frontier(b), bytes);
             }
             void *p = b->mem + b->used;
             b->used += bytes;
@@ -222,6 +236,16 @@ void gan_ctx_set_training(gan_ctx *c, int t) { c->training = t; }
 int gan_ctx_training(const gan_ctx *c) { return c->training; }
 uint32_t gan_ctx_next_visit(gan_ctx *c) { return ++c->visit; }
 void gan_ctx_set_recycling(gan_ctx *c, int on) { c->recycling = on; }
+void gan_ctx_scratch_begin(gan_ctx *c) {
+    c->scratch_on = 1;
+    c->scratch_n = 0;
+}
+int gan_ctx_scratch_end(gan_ctx *c, void ***ptrs, size_t **bytes) {
+    c->scratch_on = 0;
+    *ptrs = c->scratch_p;
+    *bytes = c->scratch_b;
+    return c->scratch_n;
+}
 int gan_grad_consumable(const gan_ctx *c, const gan_tensor *g) {
     return c->recycling && !g->acc_shared;
 }
