@@ -118,6 +118,7 @@ void gan_ctx_free(gan_ctx *ctx);
 void gan_ctx_reset(gan_ctx *ctx);                   /* drops every arena tensor and node */
 size_t gan_ctx_used(const gan_ctx *ctx);            /* bytes in use in the arena */
 size_t gan_ctx_capacity(const gan_ctx *ctx);        /* bytes held by the arena */
+/* (gan_ctx_used is the high-water mark since the last reset: released buffers still count.) */
 void *gan_ctx_alloc(gan_ctx *ctx, size_t bytes);    /* 64-byte aligned, zeroed: no */
 /* Hands a dead buffer from gan_ctx_alloc (p and the size asked for) back to the arena, for
  * later allocations to reuse until the next reset; buffers under 64 KiB are left alone. The
