@@ -84,6 +84,11 @@ static void accumulate(gan_ctx *ctx, gan_tensor *t, gan_tensor *g) {
  * gradients would share one buffer (add of two same-shaped tensors returns g for both), both
  * are marked acc_shared and neither is ever recycled, and the mark follows views of them.
  * Only the memory is reused: every value is computed exactly as without recycling. */
+/* True when p points into the n floats at base (a view of that buffer, wherever it starts). */
+static int points_into(const float *p, const float *base, int64_t n) {
+    return p >= base && p < base + n;
+}
+
 static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
     gan_tensor *g = nd->out->acc;
     gan_tensor *dead[2 * GAN_NODE_MAX_IN + 1];
@@ -111,22 +116,22 @@ static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
         int keep = d->acc_shared;
         for (int b = 0; b < a && !keep; b++) keep = dead[b]->data == d->data;  /* once */
         for (int j = 0; j < nd->n_in && !keep; j++)
-            keep = gan_needs_grad(nd->in[j]) && nd->in[j]->acc->data == d->data;
+            keep = gan_needs_grad(nd->in[j]) && points_into(nd->in[j]->acc->data, d->data, d->numel);
         if (!keep) gan_tensor_release(ctx, d);
     }
 }
 
 /* A first-order rule's large temporaries (tanh's 1 - y^2, a mask, a product before sum_to)
- * are dead once it returns, except the buffers it returns: views start where their buffer
- * starts, so a returned gradient is recognised by its data pointer. Nothing else can hold
- * them: without create_graph the rule recorded nothing. */
+ * are dead once it returns, except the buffers its results live in (a result may be a view).
+ * Nothing else can hold them: without create_graph the rule recorded nothing. */
 static void release_scratch(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
     void **p;
     size_t *bytes;
     int n = gan_ctx_scratch_end(ctx, &p, &bytes);
     for (int i = 0; i < n; i++) {
         int returned = 0;
-        for (int j = 0; j < nd->n_in && !returned; j++) returned = din[j] && din[j]->data == p[i];
+        for (int j = 0; j < nd->n_in && !returned; j++)
+            returned = din[j] && points_into(din[j]->data, p[i], (int64_t)(bytes[i] / sizeof(float)));
         if (!returned) gan_ctx_release(ctx, p[i], bytes[i]);
     }
 }
