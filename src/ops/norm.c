@@ -9,9 +9,9 @@
  *
  * gan_batch_norm_act is batch norm followed by ReLU / LeakyReLU as one op with one output, so
  * conv -> BN -> act keeps two tensors per layer instead of three; gan_leaky_relu_inplace is the
- * no-norm case, conv -> act keeping one. Its output and gradients have
- * the bits of the two ops in sequence: the activation's mask (1 where BN's output z > 0, else
- * the slope) is read back from the output y, which is > 0 exactly where z is. */
+ * no-norm case, conv -> act keeping one. Both give the bits of the ops they replace, output
+ * and gradients: the activation's mask (1 where its input z > 0, else the slope) is read back
+ * from the output y, which is > 0 exactly where z is. */
 #include "internal.h"
 #include <math.h>
 
