@@ -98,6 +98,10 @@ struct gan_tensor {
     /* autodiff scratch, owned by gan_grad */
     gan_tensor *acc;             /* accumulated gradient during one gan_grad call */
     uint32_t visit;              /* generation mark for the topological sort */
+    int grad_skip;               /* set by gan_grad while no requested input flows through it:
+                                    rules then leave its gradient out (see gan_needs_grad) */
+    int acc_shared;              /* gan_backward: this gradient's buffer backs another tensor's
+                                    gradient too, so it is never recycled */
 };
 
 /* Shapes as compound literals: gan_zeros(ctx, GAN_SHAPE(2, 3)) */
@@ -114,7 +118,13 @@ void gan_ctx_free(gan_ctx *ctx);
 void gan_ctx_reset(gan_ctx *ctx);                   /* drops every arena tensor and node */
 size_t gan_ctx_used(const gan_ctx *ctx);            /* bytes in use in the arena */
 size_t gan_ctx_capacity(const gan_ctx *ctx);        /* bytes held by the arena */
+/* (gan_ctx_used is the high-water mark since the last reset: released buffers still count.) */
 void *gan_ctx_alloc(gan_ctx *ctx, size_t bytes);    /* 64-byte aligned, zeroed: no */
+/* Hands a dead buffer from gan_ctx_alloc (p and the size asked for) back to the arena, for
+ * later allocations to reuse until the next reset; buffers under 64 KiB are left alone. The
+ * caller guarantees nothing reads or writes it any more, views of it included. The tape does
+ * this for consumed gradients in gan_backward. */
+void gan_ctx_release(gan_ctx *ctx, void *p, size_t bytes);
 /* Grad mode: when off, ops record nothing (inference, first-order backward). Returns old. */
 int gan_ctx_set_grad(gan_ctx *ctx, int enabled);
 int gan_ctx_grad_enabled(const gan_ctx *ctx);
@@ -254,6 +264,15 @@ gan_tensor *gan_slice_pad(gan_ctx *ctx, gan_tensor *a, int axis, int start, int 
 gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
                            float *running_mean, float *running_var, float momentum, float eps,
                            int training);
+/* leaky_relu(gan_batch_norm(x, ...), slope) as one op with one output tensor (slope 0: ReLU):
+ * the same values and gradients, one full-size tensor fewer kept for backward */
+gan_tensor *gan_batch_norm_act(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
+                               float *running_mean, float *running_var, float momentum,
+                               float eps, int training, float slope);
+/* leaky_relu(x, slope) written over x's data (the same bits; the result views x's buffer).
+ * Only for an x that nothing else reads afterwards, forward or backward: e.g. a conv's output,
+ * whose backward rule needs only the conv's inputs. Keeps one full-size tensor fewer. */
+gan_tensor *gan_leaky_relu_inplace(gan_ctx *ctx, gan_tensor *x, float slope);
 /* per (n, c) over (H, W) */
 gan_tensor *gan_instance_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma,
                               gan_tensor *beta, float eps);

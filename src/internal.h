@@ -30,9 +30,33 @@ struct gan_node {
 gan_node *gan_record(gan_ctx *ctx, gan_tensor *out, const char *op, gan_backward_fn bw,
                      int n_in, gan_tensor **in);
 uint32_t gan_ctx_next_visit(gan_ctx *ctx);
+/* For first-order rules: true when the rule may overwrite its incoming gradient g, i.e. gan_backward
+ * is running (set by the tape around its rule loop) and g's buffer is not shared with another
+ * tensor's gradient: the tape would recycle it right after the rule anyway. A rule that writes
+ * an input gradient into g's buffer returns a tensor on g->data; the tape then keeps the buffer
+ * as that input's gradient. Elementwise rules gain a full-size buffer this way. */
+int gan_grad_consumable(const gan_ctx *ctx, const gan_tensor *g);
+void gan_ctx_set_recycling(gan_ctx *ctx, int on);
+/* Between begin and end the arena lists its large (>= 64 KiB) allocations, up to
+ * GAN_SCRATCH_MAX: end returns them (valid until the next begin). gan_backward brackets each
+ * rule with these and releases what the rule allocated but did not return. */
+#define GAN_SCRATCH_MAX 32
+void gan_ctx_scratch_begin(gan_ctx *ctx);
+int gan_ctx_scratch_end(gan_ctx *ctx, void ***ptrs, size_t **bytes);
 
-/* True when a tensor takes part in differentiation. */
-static inline int gan_needs_grad(const gan_tensor *t) { return t && t->requires_grad; }
+/* For backward rules: true when the pass running the rule wants t's gradient. That is every
+ * tensor that requires grad, except during a gan_grad call for tensors no requested input flows
+ * into (e.g. D's weights while WGAN-GP asks only for d D(x)/dx): the tape marks those grad_skip
+ * so rules don't build their gradients. Recording (gan_record) looks at requires_grad only, so
+ * a create_graph rule still records its dependence on such tensors. */
+static inline int gan_needs_grad(const gan_tensor *t) {
+    return t && t->requires_grad && !t->grad_skip;
+}
+
+/* gan_ctx_release (gan.h) of a tensor's data: for tensors that own their buffer (gan_empty & co.). */
+static inline void gan_tensor_release(gan_ctx *ctx, gan_tensor *t) {
+    if (t) gan_ctx_release(ctx, t->data, sizeof(float) * (size_t)t->numel);
+}
 
 /* A fresh arena tensor of the same shape as `t` / of a given shape. */
 gan_tensor *gan_tensor_header(gan_ctx *ctx, int ndim, const int *shape, float *data);

@@ -5,7 +5,8 @@
  * to warm up, then N more times: gan_alloc_count must not move, the arena's capacity must not
  * grow, and glibc's count of heap bytes in use must stay put (which also catches a plain
  * malloc that bypasses gan_malloc and is never freed). The arena starts tiny so that warm-up
- * has to grow it; a larger batch afterwards must grow it again (the check can fail). */
+ * has to grow it; a larger batch afterwards must grow it again (the check can fail). The same
+ * for the trainer on a small DCGAN, whose buffers the arena recycles. */
 #include "harness.h"
 #include <malloc.h>
 #include <string.h>
@@ -81,6 +82,43 @@ static size_t heap_in_use(void) {
     return mi.uordblks + mi.hblkhd;
 }
 
+/* The same property for the trainer on a small DCGAN-32, whose tensors are large enough for
+ * the arena to recycle them (fused batch norm + act, LeakyReLU in place, gradients released
+ * and reused in gan_backward, a no-graph G forward handing back its intermediates). */
+static void test_dcgan_trainer(void) {
+    gan_model_config mc = {.kind = GAN_MODEL_DCGAN, .nz = 16, .channels = 3, .size = 32,
+                           .ngf = 16, .ndf = 16, .d_norm = GAN_D_NORM_BATCH};
+    gan_model *m;
+    GAN_ASSERT(gan_model_new(&mc, 1, &m) == GAN_OK);
+    gan_train_opts o = gan_train_opts_default();
+    o.n_critic = 2;   /* steps with and without a G update */
+    gan_trainer t;
+    gan_trainer_init(&t, m, &o);
+    gan_ctx *ctx = gan_ctx_new(16 << 10), *data = gan_ctx_new(0);
+    gan_tensor *real = gan_rand(data, GAN_SHAPE(16, 3, 32, 32), 1, 0);
+    gan_step_stats st;
+    for (int i = 0; i < 2; i++) {
+        gan_trainer_step(&t, ctx, real, &st);
+        gan_ctx_reset(ctx);
+    }
+    uint64_t a0 = gan_alloc_count();
+    size_t cap0 = gan_ctx_capacity(ctx), peak = 0;
+    for (int i = 0; i < 6; i++) {
+        gan_trainer_step(&t, ctx, real, &st);
+        if (gan_ctx_used(ctx) > peak) peak = gan_ctx_used(ctx);
+        gan_ctx_reset(ctx);
+    }
+    th_check(gan_alloc_count() == a0 && gan_ctx_capacity(ctx) == cap0,
+             "steady state: DCGAN-32 trainer steps, no gan_malloc, arena constant",
+             "%llu allocations, %zu -> %zu bytes (used %.1f MB)",
+             (unsigned long long)(gan_alloc_count() - a0), cap0, gan_ctx_capacity(ctx),
+             peak / 1048576.0);
+    gan_trainer_free(&t);
+    gan_model_free(m);
+    gan_ctx_free(ctx);
+    gan_ctx_free(data);
+}
+
 int main(void) {
     gan_set_threads(2);
 
@@ -127,5 +165,6 @@ int main(void) {
     gan_net_free(s.g);
     gan_net_free(s.d);
     gan_ctx_free(ctx);
+    test_dcgan_trainer();
     return th_done("test_alloc");
 }

@@ -1,8 +1,12 @@
 /* test_norm.c — batch/instance/layer norm: values against double-precision closed forms
  * (normalised output, running-stat update, eval mode), first- and second-order gradients
- * against finite differences. */
+ * against finite differences. gan_batch_norm_act against gan_batch_norm + gan_leaky_relu,
+ * bit for bit: output, running stats, first-order gradients (the fused kernels) and
+ * gradients of gradients (create_graph), on shapes that take the threaded and the (N, C)
+ * paths; and against finite differences. gan_leaky_relu_inplace against gan_leaky_relu. */
 #include "harness.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define EPS 1e-5f
@@ -72,7 +76,7 @@ static void moments_err(const gan_tensor *y, const stats *sx, int across, int64_
 
 /* ---------------------------------------------------------------- functions under test */
 
-typedef enum { F_BN4, F_BN2, F_BN4_EVAL, F_IN, F_IN_NOAFF, F_LN1, F_LN3 } fid;
+typedef enum { F_BN4, F_BN2, F_BN4_EVAL, F_IN, F_IN_NOAFF, F_LN1, F_LN3, F_BN_ACT } fid;
 
 static float scratch_rm[16], scratch_rv[16];
 
@@ -92,8 +96,95 @@ static gan_tensor *f(gan_ctx *c, gan_tensor **in, void *ud) {
     case F_IN_NOAFF: return gan_instance_norm(c, x, NULL, NULL, EPS);
     case F_LN1: return gan_layer_norm(c, x, 1, g, b, EPS);
     case F_LN3: return gan_layer_norm(c, x, 3, g, b, EPS);
+    case F_BN_ACT: return gan_batch_norm_act(c, x, g, b, scratch_rm, scratch_rv, 0.1f, EPS, 1, 0.2f);
     }
     return NULL;
+}
+
+
+/* ---------------------------------------------------------------- fused batch norm + act */
+
+static int same_bits(const gan_tensor *a, const gan_tensor *b) {
+    return a->numel == b->numel && !memcmp(a->data, b->data, sizeof(float) * (size_t)a->numel);
+}
+
+/* y = act(bn(x)) fused (fused = 1) or as two ops; loss = sum(y * w). Returns the loss and, in
+ * d[0..2], its gradients in x, gamma, beta; with second, in h[0..2] the gradients of
+ * sum(d[0]^2) + sum(d[1]^2) + sum(d[2]^2) (through create_graph). */
+static gan_tensor *bn_act_run(gan_ctx *ctx, int fused, int training, float slope, gan_tensor **in,
+                              gan_tensor *w, float *rm, float *rv, gan_tensor **y_out,
+                              gan_tensor **d, gan_tensor **h, int second) {
+    gan_tensor *y = fused ? gan_batch_norm_act(ctx, in[0], in[1], in[2], rm, rv, 0.1f, EPS, training, slope)
+                          : gan_leaky_relu(ctx, gan_batch_norm(ctx, in[0], in[1], in[2], rm, rv, 0.1f,
+                                                               EPS, training), slope);
+    *y_out = y;
+    gan_tensor *loss = gan_sum_all(ctx, gan_mul(ctx, y, w));
+    gan_grad(ctx, 1, &loss, NULL, 3, in, d, second);
+    if (second) {
+        gan_tensor *q = gan_add(ctx, gan_add(ctx, gan_sum_all(ctx, gan_square(ctx, d[0])),
+                                             gan_sum_all(ctx, gan_square(ctx, d[1]))),
+                                gan_sum_all(ctx, gan_square(ctx, d[2])));
+        gan_grad(ctx, 1, &q, NULL, 3, in, h, 0);
+    }
+    return loss;
+}
+
+/* gan_leaky_relu_inplace on a conv's output (as D's first layer) == gan_leaky_relu: the
+ * output, first-order gradients and gradients of gradients, bit for bit. */
+static void test_leaky_inplace(gan_ctx *ctx, float slope) {
+    gan_tensor *x = randn(ctx, GAN_SHAPE(8, 3, 20, 20), 60, 1.0f, 1);
+    gan_tensor *w = randn(ctx, GAN_SHAPE(16, 3, 3, 3), 61, 0.3f, 1);
+    gan_tensor *wl = randn(ctx, GAN_SHAPE(8, 16, 20, 20), 62, 1.0f, 0);
+    gan_tensor *in[2] = {x, w}, *y[2], *d[2][2], *h[2][2];
+    for (int k = 0; k < 2; k++) {
+        gan_tensor *c = gan_conv2d(ctx, x, w, NULL, 1, 1);
+        y[k] = k ? gan_leaky_relu_inplace(ctx, c, slope) : gan_leaky_relu(ctx, c, slope);
+        gan_tensor *loss = gan_sum_all(ctx, gan_mul(ctx, gan_square(ctx, y[k]), wl));
+        gan_grad(ctx, 1, &loss, NULL, 2, in, d[k], 1);
+        gan_tensor *q = gan_add(ctx, gan_sum_all(ctx, gan_square(ctx, d[k][0])),
+                                gan_sum_all(ctx, gan_square(ctx, d[k][1])));
+        gan_grad(ctx, 1, &q, NULL, 2, in, h[k], 0);
+    }
+    int ok = same_bits(y[0], y[1]) && same_bits(d[0][0], d[1][0]) && same_bits(d[0][1], d[1][1]) &&
+             same_bits(h[0][0], h[1][0]) && same_bits(h[0][1], h[1][1]);
+    th_check(ok, "leaky_relu_inplace == leaky_relu: output, gradients, gradients of gradients",
+             "slope %g, after a conv", slope);
+}
+
+static void test_bn_act(gan_ctx *ctx, int nd, const int *shape, float slope, int training,
+                        const char *label) {
+    int C = shape[1];
+    gan_tensor *x = randn(ctx, nd, shape, 50, 1.5f, 1);
+    /* a few exact zeros after normalising are unlikely; make some inputs repeat instead, and
+     * shift channels so means differ */
+    for (int64_t i = 0; i < x->numel; i += 7) x->data[i] = 0.25f;
+    gan_tensor *in[3] = {x, randn(ctx, GAN_SHAPE(C), 51, 1.0f, 1), randn(ctx, GAN_SHAPE(C), 52, 1.0f, 1)};
+    gan_tensor *w = randn(ctx, nd, shape, 53, 1.0f, 0);
+    float rm[2][64], rv[2][64];
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < C; c++) {
+            rm[k][c] = 0.1f * (float)c;
+            rv[k][c] = 1.0f + 0.05f * (float)c;
+        }
+    gan_tensor *y[2], *d[2][3], *h[2][3];
+    int second = training; /* eval-mode gradients of gradients are covered by test F_BN4_EVAL */
+    for (int k = 0; k < 2; k++) bn_act_run(ctx, k, training, slope, in, w, rm[k], rv[k], &y[k], d[k], h[k], second);
+    int ok_y = same_bits(y[0], y[1]) && !memcmp(rm[0], rm[1], sizeof(float) * (size_t)C) &&
+               !memcmp(rv[0], rv[1], sizeof(float) * (size_t)C);
+    int ok_d = 1, ok_h = 1;
+    for (int j = 0; j < 3; j++) {
+        ok_d &= same_bits(d[0][j], d[1][j]);
+        if (second) ok_h &= same_bits(h[0][j], h[1][j]);
+    }
+    char name[160];
+    snprintf(name, sizeof name, "bn_act %s == bn + leaky_relu: output, running stats", label);
+    th_check(ok_y, name, "slope %g", slope);
+    snprintf(name, sizeof name, "bn_act %s == bn + leaky_relu: d/dx, d/dgamma, d/dbeta", label);
+    th_check(ok_d, name, "slope %g (first order)", slope);
+    if (second) {
+        snprintf(name, sizeof name, "bn_act %s == bn + leaky_relu: gradients of gradients", label);
+        th_check(ok_h, name, "slope %g (create_graph)", slope);
+    }
 }
 
 static void grads(const char *name, fid id, gan_tensor *x, gan_tensor *g, gan_tensor *b,
@@ -230,6 +321,19 @@ int main(void) {
           randn(ctx, GAN_SHAPE(5), 41, 1.0f, 1), randn(ctx, GAN_SHAPE(5), 42, 1.0f, 1), 1);
     grads("layer_norm(3) (2,3,2,2)", F_LN3, randn(ctx, GAN_SHAPE(2, 3, 2, 2), 43, 1.0f, 1),
           randn(ctx, GAN_SHAPE(3, 2, 2), 44, 1.0f, 1), randn(ctx, GAN_SHAPE(3, 2, 2), 45, 1.0f, 1), 1);
+
+    grads("batch_norm_act train (4,3,2,3)", F_BN_ACT, randn(ctx, GAN_SHAPE(4, 3, 2, 3), 46, 1.0f, 1),
+          randn(ctx, GAN_SHAPE(3), 47, 1.0f, 1), randn(ctx, GAN_SHAPE(3), 48, 1.0f, 1), 0);
+
+    /* ---- fused batch norm + activation: the same bits as the two ops */
+    for (int k = 0; k < 2; k++) {
+        float slope = k ? 0.2f : 0.0f;
+        test_bn_act(ctx, GAN_SHAPE(4, 3, 2, 3), slope, 1, "(4,3,2,3)");
+        test_bn_act(ctx, GAN_SHAPE(8, 16, 24, 24), slope, 1, "(8,16,24,24) threaded");
+        test_bn_act(ctx, GAN_SHAPE(64, 40), slope, 1, "(64,40)");
+        test_bn_act(ctx, GAN_SHAPE(4, 3, 5, 5), slope, 0, "eval (4,3,5,5)");
+        test_leaky_inplace(ctx, slope);
+    }
 
     gan_ctx_free(ctx);
     return th_done("test_norm");

@@ -5,8 +5,12 @@
  *  - PyTorch parity (tests/fixtures/gan.bin) of the penalties and of their gradients with respect
  *    to every parameter of an MLP D and a small conv D, eps taken from the fixture;
  *  - d(penalty)/d(theta) from gan_backward (through the double-backward graph, into the net's
- *    grad buffer) against central finite differences over every parameter of a conv D. */
+ *    grad buffer) against central finite differences over every parameter of a conv D;
+ *  - gan_grad's pruning: asking only for d D(x)/dx gives the same bits (input gradient, penalty,
+ *    parameter gradients) as the full traversal, obtained by also requesting every parameter,
+ *    while recording fewer nodes and using less arena. */
 #include "harness.h"
+#include "internal.h"   /* gan_node: counting the recorded graph */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,8 +252,89 @@ static void test_parity(th_fixture *f) {
     gan_ctx_free(ctx);
 }
 
+/* Nodes reachable from ts[0..k) (depth-first, the tensors' visit marks as the visited set):
+ * the graph gan_grad built for its results. */
+static int count_nodes(gan_ctx *ctx, int k, gan_tensor **ts) {
+    uint32_t gen = gan_ctx_next_visit(ctx);
+    int n = 0, sp = 0, cap = 1 << 16;
+    gan_tensor **stack = malloc(sizeof *stack * (size_t)cap);
+    for (int i = 0; i < k; i++)
+        if (ts[i]->visit != gen) {
+            ts[i]->visit = gen;
+            stack[sp++] = ts[i];
+        }
+    while (sp) {
+        gan_node *nd = stack[--sp]->node;
+        if (!nd) continue;
+        n++;
+        for (int j = 0; j < nd->n_in; j++) {
+            gan_tensor *c = nd->in[j];
+            if (!c || c->visit == gen) continue;
+            c->visit = gen;
+            GAN_ASSERT(sp < cap);
+            stack[sp++] = c;
+        }
+    }
+    free(stack);
+    return n;
+}
+
+typedef struct { gan_tensor *g, *p; size_t bytes; int nodes; float *theta_grad; } gp_run;
+
+/* A GP-shaped loss mean((||grad_x D(x)|| - 1)^2), backpropagated into D's grad buffer. With
+ * `full`, gan_grad is also asked for every parameter's gradient, which makes it visit and
+ * differentiate the whole graph as it did before pruning. */
+static gp_run gp_once(gan_ctx *ctx, dnet *d, gan_tensor *x0, int full) {
+    gp_run r = {0};
+    gan_net_zero_grad(d->net);
+    gan_tensor *x = gan_detach(ctx, x0);
+    gan_set_requires_grad(x, 1);
+    gan_tensor *scores = d_forward(ctx, d, x);
+    gan_tensor *want[16] = {x}, *got[16];
+    int n_want = 1;
+    for (int i = 0; full && i < gan_net_num_tensors(d->net); i++)
+        if (!gan_net_tensor_is_buffer(d->net, i)) want[n_want++] = gan_net_tensor(d->net, i);
+    size_t u0 = gan_ctx_used(ctx);
+    gan_grad(ctx, 1, &scores, NULL, n_want, want, got, 1);
+    r.bytes = gan_ctx_used(ctx) - u0;
+    r.g = got[0];
+    /* the graph built: the results and whatever gradient the parameters were left holding
+     * (an unpruned pass builds their gradients even when they are not asked for) */
+    int k = n_want;
+    for (int i = 0; i < gan_net_num_tensors(d->net); i++)
+        if (gan_net_tensor(d->net, i)->acc && k < 16) got[k++] = gan_net_tensor(d->net, i)->acc;
+    r.nodes = count_nodes(ctx, k, got);
+    gan_tensor *s = gan_sum(ctx, gan_square(ctx, r.g), GAN_AXIS(1) | GAN_AXIS(2) | GAN_AXIS(3), 0);
+    r.p = gan_mean_all(ctx, gan_square(ctx, gan_add_scalar(ctx, gan_sqrt(ctx, s), -1.0f)));
+    gan_backward(ctx, r.p);
+    int64_t n = gan_net_num_params(d->net);
+    r.theta_grad = malloc(sizeof(float) * (size_t)n);
+    memcpy(r.theta_grad, gan_net_grads(d->net), sizeof(float) * (size_t)n);
+    return r;
+}
+
+static void test_pruning(void) {
+    dnet d = make_d(D_CONV);
+    gan_ctx *ctx = gan_ctx_new(0);
+    gan_tensor *x = gan_randn(ctx, GAN_SHAPE(6, 2, 8, 8), 31, 1);
+    int64_t n = gan_net_num_params(d.net);
+    gp_run a = gp_once(ctx, &d, x, 0), b = gp_once(ctx, &d, x, 1);
+    int same = !memcmp(a.g->data, b.g->data, sizeof(float) * (size_t)a.g->numel) &&
+               a.p->data[0] == b.p->data[0] &&
+               !memcmp(a.theta_grad, b.theta_grad, sizeof(float) * (size_t)n);
+    th_check(same, "gp pruned gan_grad == full traversal (bits)",
+             "grad_x, penalty %.9g and %lld parameter gradients", a.p->data[0], (long long)n);
+    th_check(a.nodes < b.nodes && a.bytes < b.bytes, "gp pruned gan_grad records less",
+             "nodes %d vs %d, arena %zu vs %zu bytes", a.nodes, b.nodes, a.bytes, b.bytes);
+    free(a.theta_grad);
+    free(b.theta_grad);
+    gan_ctx_free(ctx);
+    gan_net_free(d.net);
+}
+
 int main(void) {
     test_linear();
+    test_pruning();
     th_fixture *f = th_fixture_load(FIX);
     if (f) test_parity(f);
     th_fixture_free(f);

@@ -72,6 +72,29 @@ gan_net *gan_model_D(gan_model *m) { return m->D; }
 
 static void name(char *buf, int idx) { snprintf(buf, 32, "main.%d", idx); }
 
+/* ---------------------------------------------------------------- memory helpers */
+
+/* A BN layer followed by ReLU (slope 0) or LeakyReLU as one op with one output tensor
+ * (gan_batch_norm_act: same values and gradients as gan_batch_norm_layer_forward + the
+ * activation), counting the batch as the layer's forward does. */
+static gan_tensor *bn_act(gan_ctx *ctx, const gan_bn_layer *bn, gan_tensor *x, float slope) {
+    int training = gan_ctx_training(ctx);
+    gan_tensor *y = gan_batch_norm_act(ctx, x, bn->weight, bn->bias, bn->running_mean->data,
+                                       bn->running_var->data, bn->momentum, bn->eps, training,
+                                       slope);
+    if (training) bn->num_batches_tracked->data[0] += 1.0f;
+    return y;
+}
+
+/* `prev` was just consumed by the op that made `next`. When that op recorded no node (no
+ * graph: sampling, the D step's G(z)), nothing can read prev any more, so its buffer goes back
+ * to the arena for the next layer; the caller passes only tensors it created (never z or a
+ * view of it). Returns next. */
+static gan_tensor *drop(gan_ctx *ctx, gan_tensor *prev, gan_tensor *next) {
+    if (!next->node) gan_tensor_release(ctx, prev);
+    return next;
+}
+
 /* ---------------------------------------------------------------- D layers */
 
 static void d_conv_init(gan_model *m, dlayer *l, const char *nm, int in, int out, int k, int stride,
@@ -110,10 +133,13 @@ static void d_norm_init(gan_model *m, int i, const char *nm, int c, int hw) {
     }
 }
 
-static gan_tensor *d_norm(gan_ctx *ctx, gan_model *m, int i, gan_tensor *x) {
-    if (!m->d_has_norm[i]) return x;
-    if (m->cfg.d_norm == GAN_D_NORM_BATCH) return gan_batch_norm_layer_forward(ctx, &m->d_bn[i], x);
-    return gan_layer_norm(ctx, x, 3, m->d_ln[i].weight, m->d_ln[i].bias, 1e-5f);
+/* D's hidden norm at layer i, then LeakyReLU 0.2; x is the output of D's conv i. Fused with
+ * batch norm; without a norm, written over x (the conv's rule never reads its output). */
+static gan_tensor *d_norm_lrelu(gan_ctx *ctx, gan_model *m, int i, gan_tensor *x) {
+    if (!m->d_has_norm[i]) return gan_leaky_relu_inplace(ctx, x, 0.2f);
+    if (m->cfg.d_norm == GAN_D_NORM_BATCH) return bn_act(ctx, &m->d_bn[i], x, 0.2f);
+    x = gan_layer_norm(ctx, x, 3, m->d_ln[i].weight, m->d_ln[i].bias, 1e-5f);
+    return gan_leaky_relu(ctx, x, 0.2f);
 }
 
 /* ---------------------------------------------------------------- MLP */
@@ -244,9 +270,9 @@ static void build_resnet(gan_model *m) {
 }
 
 static gan_tensor *gblock_forward(gan_ctx *ctx, const gblock *b, gan_tensor *x) {
-    gan_tensor *h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &b->b1, x));
+    gan_tensor *h = bn_act(ctx, &b->b1, x, 0.0f);
     h = gan_conv2d_layer_forward(ctx, &b->c1, gan_upsample_nearest2d(ctx, h, 2));
-    h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &b->b2, h));
+    h = bn_act(ctx, &b->b2, h, 0.0f);
     h = gan_conv2d_layer_forward(ctx, &b->c2, h);
     gan_tensor *sc = gan_conv2d_layer_forward(ctx, &b->sc, gan_upsample_nearest2d(ctx, x, 2));
     return gan_add(ctx, h, sc);
@@ -369,26 +395,29 @@ gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z) {
         }
         return gan_reshape(ctx, h, GAN_SHAPE(N, c->channels, c->size, c->size));
     case GAN_MODEL_DCGAN28:
+        /* the linear output is viewed by the reshape: h0 owns the buffer */
         h = gan_linear_layer_forward(ctx, &m->g_fc[0], h);
+        gan_tensor *h0 = h;
         h = gan_reshape(ctx, h, GAN_SHAPE(N, 128, 7, 7));
-        h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->g_bn[0], h));
-        h = gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[0], h);
-        h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->g_bn[1], h));
-        h = gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[1], h);
-        return gan_tanh(ctx, h);
+        h = drop(ctx, h0, bn_act(ctx, &m->g_bn[0], h, 0.0f));
+        h = drop(ctx, h, gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[0], h));
+        h = drop(ctx, h, bn_act(ctx, &m->g_bn[1], h, 0.0f));
+        h = drop(ctx, h, gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[1], h));
+        return drop(ctx, h, gan_tanh(ctx, h));
     case GAN_MODEL_DCGAN:
-        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->nz, 1, 1));
+        /* the first layer reads a view of z, which is the caller's */
+        h = gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[0],
+                                               gan_reshape(ctx, h, GAN_SHAPE(N, c->nz, 1, 1)));
         for (int i = 0; i < m->n_g; i++) {
-            h = gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[i], h);
-            h = m->g_has_bn[i] ? gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->g_bn[i], h))
-                               : gan_tanh(ctx, h);
+            if (i > 0) h = drop(ctx, h, gan_conv_transpose2d_layer_forward(ctx, &m->g_conv[i], h));
+            h = drop(ctx, h, m->g_has_bn[i] ? bn_act(ctx, &m->g_bn[i], h, 0.0f) : gan_tanh(ctx, h));
         }
         return h;
     case GAN_MODEL_RESNET:
         h = gan_linear_layer_forward(ctx, &m->g_fc[0], h);
         h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf, 4, 4));
         for (int i = 0; i < m->n_gb; i++) h = gblock_forward(ctx, &m->gb[i], h);
-        h = gan_relu(ctx, gan_batch_norm_layer_forward(ctx, &m->g_bn[0], h));
+        h = bn_act(ctx, &m->g_bn[0], h, 0.0f);
         return gan_tanh(ctx, gan_conv2d_layer_forward(ctx, &m->g_conv[0], h));
     }
     return NULL;
@@ -408,14 +437,13 @@ gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x) {
         }
         return h;
     case GAN_MODEL_DCGAN28:
-        h = gan_leaky_relu(ctx, d_conv(ctx, &m->d[0], h), 0.2f);
-        h = d_norm(ctx, m, 1, d_conv(ctx, &m->d[1], h));
-        h = gan_leaky_relu(ctx, h, 0.2f);
+        h = d_norm_lrelu(ctx, m, 0, d_conv(ctx, &m->d[0], h));   /* d_has_norm[0] is 0 */
+        h = d_norm_lrelu(ctx, m, 1, d_conv(ctx, &m->d[1], h));
         return d_fc(ctx, &m->d[2], gan_reshape(ctx, h, GAN_SHAPE(N, -1)));
     case GAN_MODEL_DCGAN:
         for (int i = 0; i < m->n_d; i++) {
-            h = d_norm(ctx, m, i, d_conv(ctx, &m->d[i], h));
-            if (i < m->n_d - 1) h = gan_leaky_relu(ctx, h, 0.2f);
+            h = d_conv(ctx, &m->d[i], h);
+            if (i < m->n_d - 1) h = d_norm_lrelu(ctx, m, i, h);
         }
         return gan_reshape(ctx, h, GAN_SHAPE(N, 1));
     case GAN_MODEL_RESNET:

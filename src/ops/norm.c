@@ -5,7 +5,13 @@
  * ops, recomputing x̂ from x, so create_graph gives exact second-order gradients (WGAN-GP,
  * R1); a first-order backward (grad mode off) runs a fused kernel instead, from the mean and
  * 1/std saved with the node. Layer norm is composed from mean/sub/mul/rsqrt ops. Variance is
- * the biased one and eps sits inside the sqrt, as PyTorch. */
+ * the biased one and eps sits inside the sqrt, as PyTorch.
+ *
+ * gan_batch_norm_act is batch norm followed by ReLU / LeakyReLU as one op with one output, so
+ * conv -> BN -> act keeps two tensors per layer instead of three; gan_leaky_relu_inplace is the
+ * no-norm case, conv -> act keeping one. Both give the bits of the ops they replace, output
+ * and gradients: the activation's mask (1 where its input z > 0, else the slope) is read back
+ * from the output y, which is > 0 exactly where z is. */
 #include "internal.h"
 #include <math.h>
 
@@ -55,24 +61,53 @@ static inline void shifted_sums(const float *p, int64_t n, double k, double *s1,
     *s2 += t2;
 }
 
-/* Σ dy and Σ dy * (x - m) over a run, added to s1/s2. */
-static inline void grad_sums(const float *x, const float *dy, int64_t n, double m, double *s1,
-                             double *s2) {
+/* LeakyReLU's factor, 1.0f where z > 0 else slope, chosen on z's bits (z > 0 iff its bits are a
+ * positive int32), exactly as gan_leaky_relu chooses it: y = z * factor(z) is its output, and
+ * factor(y) == factor(z) for every z (a negative z gives a negative or -0 product). Integer
+ * selects keep the loops vectorisable. */
+static inline float act_factor(float z, uint32_t one_bits, uint32_t slope_bits) {
+    int32_t b;
+    memcpy(&b, &z, sizeof b);
+    uint32_t k = (uint32_t) - (int32_t)(b > 0);
+    uint32_t r = (one_bits & k) | (slope_bits & ~k);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+/* An activation after the norm: off, or the bits of 1.0f and of the slope. */
+typedef struct { int on; uint32_t one, slope; } act_bits;
+
+static act_bits make_act(int on, float slope) {
+    act_bits a = {on, 0, 0};
+    float one = 1.0f;
+    memcpy(&a.one, &one, sizeof a.one);
+    memcpy(&a.slope, &slope, sizeof a.slope);
+    return a;
+}
+
+/* Σ dy and Σ dy * (x - m) over a run, added to s1/s2. With act.on, dy is the gradient of the
+ * activation's output y and the sums take dy * factor(y), the norm's output gradient, formed
+ * on the fly with the same float product the activation's rule would store. */
+static inline void grad_sums(const float *x, const float *dy, const float *y, act_bits act,
+                             int64_t n, double m, double *s1, double *s2) {
     double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, q[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
+#define DZ(k) (act.on ? dy[k] * act_factor(y[k], act.one, act.slope) : dy[k])
     for (; i + 8 <= n; i += 8)
         for (int j = 0; j < 8; j++) {
-            double g = (double)dy[i + j];
+            double g = (double)DZ(i + j);
             a[j] += g;
             q[j] += g * ((double)x[i + j] - m);
         }
     double t1 = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
     double t2 = ((q[0] + q[4]) + (q[1] + q[5])) + ((q[2] + q[6]) + (q[3] + q[7]));
     for (; i < n; i++) {
-        double g = (double)dy[i];
+        double g = (double)DZ(i);
         t1 += g;
         t2 += g * ((double)x[i] - m);
     }
+#undef DZ
     *s1 += t1;
     *s2 += t2;
 }
@@ -102,8 +137,9 @@ static void group_stats(const float *x, gview v, float eps, float *mean, float *
 }
 
 // x, dy (A,G,S), mean (G) -> sg (G) = Σ dy, sgx (G) = Σ dy * (x - mean), per group
-static void group_grad_sums(const float *x, const float *dy, gview v, const float *mean,
-                            double *sg, double *sgx) {
+// (with act.on, dy * factor(y) in place of dy: see grad_sums)
+static void group_grad_sums(const float *x, const float *dy, const float *y, act_bits act,
+                            gview v, const float *mean, double *sg, double *sgx) {
     int64_t gb = group_block(v.G), nb = (v.G + gb - 1) / gb;
 #pragma omp parallel for schedule(static) if (v.A * v.G * v.S > GAN_PARALLEL_MIN && nb > 1)
     for (int64_t b = 0; b < nb; b++) {
@@ -112,7 +148,13 @@ static void group_grad_sums(const float *x, const float *dy, gview v, const floa
         for (int64_t a = 0; a < v.A; a++)
             for (int64_t j = 0; j < ng; j++) {
                 int64_t off = (a * v.G + g0 + j) * v.S;
-                grad_sums(x + off, dy + off, v.S, mean[g0 + j], &s1[j], &s2[j]);
+                /* two calls, each with a constant act.on, so the inlined loops don't branch */
+                if (act.on)
+                    grad_sums(x + off, dy + off, y + off, (act_bits){1, act.one, act.slope}, v.S,
+                              mean[g0 + j], &s1[j], &s2[j]);
+                else
+                    grad_sums(x + off, dy + off, NULL, (act_bits){0, 0, 0}, v.S, mean[g0 + j],
+                              &s1[j], &s2[j]);
             }
         for (int64_t j = 0; j < ng; j++) {
             sg[g0 + j] = s1[j];
@@ -121,22 +163,38 @@ static void group_grad_sums(const float *x, const float *dy, gview v, const floa
     }
 }
 
-// x (A,G,S), dy (A,G,S) or NULL -> out (A,G,S) = (x - m[g]) * p[g] + q[g] (+ r[g] * dy)
-static void group_affine(const float *x, const float *dy, float *out, gview v, const float *m,
-                         const float *p, const float *q, const float *r) {
+// z (n) -> z * factor(z), in place: the activation applied to a normalised row
+static inline void act_row(float *z, int64_t n, act_bits a) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) z[i] = z[i] * act_factor(z[i], a.one, a.slope);
+}
+
+// x (A,G,S), dy (A,G,S) or NULL -> out (A,G,S) = (x - m[g]) * p[g] + q[g] (+ r[g] * dy);
+// forward (dy NULL) with act.on: then out * factor(out); backward with act.on: dy * factor(y)
+// in place of dy, y (A,G,S) the activation's output
+static void group_affine(const float *x, const float *dy, const float *y, float *out, gview v,
+                         const float *m, const float *p, const float *q, const float *r,
+                         act_bits act) {
     int64_t n = v.A * v.G * v.S;
     if (v.S == 1) {   /* (N, C): rows of channels */
 #pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
         for (int64_t a = 0; a < v.A; a++) {
             const float *xa = x + a * v.G;
             float *oa = out + a * v.G;
-            if (dy) {
+            if (dy && act.on) {
+                const float *da = dy + a * v.G, *ya = y + a * v.G;
+#pragma omp simd
+                for (int64_t g = 0; g < v.G; g++)
+                    oa[g] = (xa[g] - m[g]) * p[g] + q[g] +
+                            r[g] * (da[g] * act_factor(ya[g], act.one, act.slope));
+            } else if (dy) {
                 const float *da = dy + a * v.G;
 #pragma omp simd
                 for (int64_t g = 0; g < v.G; g++) oa[g] = (xa[g] - m[g]) * p[g] + q[g] + r[g] * da[g];
             } else {
 #pragma omp simd
                 for (int64_t g = 0; g < v.G; g++) oa[g] = (xa[g] - m[g]) * p[g] + q[g];
+                if (act.on) act_row(oa, v.G, act);
             }
         }
         return;
@@ -148,7 +206,13 @@ static void group_affine(const float *x, const float *dy, float *out, gview v, c
         const float *xr = x + row * v.S;
         float *orow = out + row * v.S;
         float mg = m[g], pg = p[g], qg = q[g];
-        if (dy) {
+        if (dy && act.on) {
+            const float *dr = dy + row * v.S, *yr = y + row * v.S;
+            float rg = r[g];
+#pragma omp simd
+            for (int64_t s = 0; s < v.S; s++)
+                orow[s] = (xr[s] - mg) * pg + qg + rg * (dr[s] * act_factor(yr[s], act.one, act.slope));
+        } else if (dy) {
             const float *dr = dy + row * v.S;
             float rg = r[g];
 #pragma omp simd
@@ -156,6 +220,7 @@ static void group_affine(const float *x, const float *dy, float *out, gview v, c
         } else {
 #pragma omp simd
             for (int64_t s = 0; s < v.S; s++) orow[s] = (xr[s] - mg) * pg + qg;
+            if (act.on) act_row(orow, v.S, act);
         }
     }
 }
@@ -206,6 +271,9 @@ static gan_tensor *channel_sum(gan_ctx *ctx, gan_tensor *t, const gan_tensor *p)
 
 /* Node layout: in = {x, gamma, beta} (gamma/beta may be NULL), iarg[0] = statistic axes,
  * iarg[1] = kind, farg[0] = eps, saved = (2, G): per-group mean, then 1/std. */
+static void group_norm_grad1(gan_ctx *ctx, gan_node *n, gan_tensor *dy, const float *y,
+                             act_bits act, gan_tensor **din);
+
 static void group_norm_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor **din) {
     gan_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
     int need_x = gan_needs_grad(x), need_g = gan_needs_grad(gamma), need_b = gan_needs_grad(beta);
@@ -227,11 +295,20 @@ static void group_norm_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor 
         }
         return;
     }
-    /* first order: the same formulas from the saved statistics, in two passes over x and dy */
+    group_norm_grad1(ctx, n, dy, NULL, make_act(0, 0.0f), din);
+}
+
+/* First order: the same formulas from the saved statistics, in two passes over x and dy.
+ * With act.on, dy is the gradient of the activation's output y (gan_batch_norm_act) and the
+ * passes form the norm's output gradient dy * factor(y) on the fly: no tensor for it. */
+static void group_norm_grad1(gan_ctx *ctx, gan_node *n, gan_tensor *dy, const float *y,
+                             act_bits act, gan_tensor **din) {
+    gan_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
+    int need_x = gan_needs_grad(x), need_g = gan_needs_grad(gamma), need_b = gan_needs_grad(beta);
     gview v = make_view(x, n->iarg[1]);
     const float *mean = n->saved->data, *invstd = n->saved->data + v.G;
     double *sg = gan_ctx_alloc(ctx, sizeof(double) * 2 * (size_t)v.G), *sgx = sg + v.G;
-    group_grad_sums(x->data, dy->data, v, mean, sg, sgx);
+    group_grad_sums(x->data, dy->data, y, act, v, mean, sg, sgx);
     if (need_g || need_b) {
         gan_tensor *dg = need_g ? gan_empty(ctx, gamma->ndim, gamma->shape) : NULL;
         gan_tensor *db = need_b ? gan_empty(ctx, beta->ndim, beta->shape) : NULL;
@@ -259,17 +336,40 @@ static void group_norm_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor 
             p[g] = (float)(-k * is * is * sgx[g] / cnt);
             q[g] = (float)(-k * sg[g] / cnt);
         }
-        gan_tensor *dx = gan_empty_like(ctx, x);
-        group_affine(x->data, dy->data, dx->data, v, mean, p, q, r);
+        /* elementwise in dy: written over it when the tape would drop dy next anyway */
+        gan_tensor *dx = gan_grad_consumable(ctx, dy) ? gan_tensor_header(ctx, x->ndim, x->shape, dy->data)
+                                                      : gan_empty_like(ctx, x);
+        group_affine(x->data, dy->data, y, dx->data, v, mean, p, q, r, act);
         din[0] = dx;
     }
+}
+
+/* The same node layout plus farg[1] = slope; out = act(z), z = the normalised x. The
+ * activation's rule first (dz = dy * factor(y), the bits gan_leaky_relu's rule gives from z),
+ * then batch norm's on dz. With create_graph both are recorded as the two ops would be; the
+ * first-order kernels form dz on the fly. */
+static void group_norm_act_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor **din) {
+    const float *y = n->out->data;
+    float slope = n->farg[1];
+    gan_tensor *dz;
+    if (gan_ctx_grad_enabled(ctx)) {
+        /* the constant mask leaky_relu's rule multiplies by (nothing recorded for it) */
+        gan_tensor *mask = gan_empty_like(ctx, n->out);
+        int64_t len = mask->numel;
+#pragma omp parallel for schedule(static) if (len > GAN_PARALLEL_MIN)
+        for (int64_t i = 0; i < len; i++) mask->data[i] = y[i] > 0 ? 1.0f : slope;
+        dz = gan_mul(ctx, dy, mask);
+        group_norm_bw(ctx, n, dz, din);
+        return;
+    }
+    group_norm_grad1(ctx, n, dy, y, make_act(1, slope), din);
 }
 
 /* Normalises x per group of `kind` with batch statistics, then the per-channel affine map.
  * mean_out (G floats) and var_out (G doubles, biased) may be NULL. x (N,C,...) -> same shape */
 static gan_tensor *group_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
                               int kind, unsigned axes, float eps, const char *name,
-                              const float **mean_out, double *var_out) {
+                              const float **mean_out, double *var_out, int act, float slope) {
     gview v = make_view(x, kind);
     if (gamma) GAN_ASSERT_MSG(gamma->numel == v.C, "norm: gamma/beta must have C elements");
     if (beta) GAN_ASSERT_MSG(beta->numel == v.C, "norm: gamma/beta must have C elements");
@@ -284,12 +384,14 @@ static gan_tensor *group_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, ga
         q[g] = beta ? beta->data[c] : 0.0f;
     }
     gan_tensor *y = gan_empty_like(ctx, x);
-    group_affine(x->data, NULL, y->data, v, mean, p, q, NULL);
-    gan_node *nd = gan_record(ctx, y, name, group_norm_bw, 3, (gan_tensor *[]){x, gamma, beta});
+    group_affine(x->data, NULL, NULL, y->data, v, mean, p, q, NULL, make_act(act, slope));
+    gan_node *nd = gan_record(ctx, y, name, act ? group_norm_act_bw : group_norm_bw, 3,
+                              (gan_tensor *[]){x, gamma, beta});
     if (nd) {
         nd->iarg[0] = (int)axes;
         nd->iarg[1] = kind;
         nd->farg[0] = eps;
+        nd->farg[1] = slope;
         nd->saved = stats;
     }
     return y;
@@ -313,11 +415,11 @@ static void bn_eval_bw(gan_ctx *ctx, gan_node *n, gan_tensor *dy, gan_tensor **d
     if (gan_needs_grad(beta)) din[2] = channel_sum(ctx, dy, beta);
 }
 
-// x (N,C,...) [normally (N,C,H,W) or (N,C)], gamma/beta (C) or NULL,
-// running_mean/var C floats (may be NULL in training) -> (N,C,...)
-gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
-                           float *running_mean, float *running_var, float momentum, float eps,
-                           int training) {
+// x (N,C,...), gamma/beta (C) or NULL, running stats C floats -> (N,C,...); act: then the
+// leaky ReLU of `slope` (gan_batch_norm_act) in the same op
+static gan_tensor *batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
+                              float *running_mean, float *running_var, float momentum, float eps,
+                              int training, int act, float slope) {
     GAN_ASSERT_MSG(x->ndim >= 2, "batch_norm: x must be (N,C,...)");
     int C = x->shape[1];
     int64_t n = x->numel / C;   /* values per channel */
@@ -328,7 +430,7 @@ gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_t
         double *var = gan_ctx_alloc(ctx, sizeof(double) * (size_t)C);
         const float *mean;
         gan_tensor *y = group_norm(ctx, x, gamma, beta, K_BATCH, all_but_channel(x), eps,
-                                   "batch_norm", &mean, var);
+                                   act ? "batch_norm_act" : "batch_norm", &mean, var, act, slope);
         /* the running estimate is state, not part of the graph: plain loops on the values */
         if (running_mean && running_var) {
             double unbias = (double)n / (double)(n - 1);
@@ -352,10 +454,68 @@ gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_t
         q[c] = beta ? beta->data[c] : 0.0f;
     }
     gan_tensor *y = gan_empty_like(ctx, x);
-    group_affine(x->data, NULL, y->data, v, rm, p, q, NULL);
+    group_affine(x->data, NULL, NULL, y->data, v, rm, p, q, NULL, make_act(0, 0));
     gan_node *nd = gan_record(ctx, y, "batch_norm_eval", bn_eval_bw, 3,
                               (gan_tensor *[]){x, gamma, beta});
     if (nd) nd->saved = saved;
+    if (!act) return y;
+    /* eval mode (sampling) rarely records: then the activation goes in place; otherwise the
+     * two ops stay separate so the graph has the usual nodes */
+    if (nd) return gan_leaky_relu(ctx, y, slope);
+    act_row(y->data, y->numel, make_act(1, slope));
+    return y;
+}
+
+// x (N,C,...) [normally (N,C,H,W) or (N,C)], gamma/beta (C) or NULL,
+// running_mean/var C floats (may be NULL in training) -> (N,C,...)
+gan_tensor *gan_batch_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
+                           float *running_mean, float *running_var, float momentum, float eps,
+                           int training) {
+    return batch_norm(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, training,
+                      0, 0.0f);
+}
+
+// x (N,C,...), as gan_batch_norm -> leaky_relu(batch_norm(x), slope) (N,C,...), one tensor
+gan_tensor *gan_batch_norm_act(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma, gan_tensor *beta,
+                               float *running_mean, float *running_var, float momentum,
+                               float eps, int training, float slope) {
+    return batch_norm(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, training,
+                      1, slope);
+}
+
+/* ---------------------------------------------------------------- activation in place
+ * The no-norm case of norm + act (DCGAN D's first layer: conv -> LeakyReLU). Node: in = {x},
+ * farg[0] = slope; the rule reads the factor from the output, as gan_batch_norm_act's. */
+static void leaky_inplace_bw(gan_ctx *ctx, gan_node *n, gan_tensor *g, gan_tensor **din) {
+    const float *y = n->out->data;
+    float slope = n->farg[0];
+    int64_t len = g->numel;
+    if (gan_ctx_grad_enabled(ctx)) {
+        gan_tensor *mask = gan_empty_like(ctx, n->out);
+#pragma omp parallel for schedule(static) if (len > GAN_PARALLEL_MIN)
+        for (int64_t i = 0; i < len; i++) mask->data[i] = y[i] > 0 ? 1.0f : slope;
+        din[0] = gan_mul(ctx, g, mask);
+        return;
+    }
+    gan_tensor *dx = gan_grad_consumable(ctx, g) ? g : gan_empty_like(ctx, g);
+    act_bits a = make_act(1, slope);
+    const float *pg = g->data;
+    float *pd = dx->data;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * act_factor(y[i], a.one, a.slope);
+    din[0] = dx;
+}
+
+// x (...) -> leaky_relu(x, slope) (...), the same bits, written over x's data
+gan_tensor *gan_leaky_relu_inplace(gan_ctx *ctx, gan_tensor *x, float slope) {
+    gan_tensor *y = gan_tensor_header(ctx, x->ndim, x->shape, x->data);
+    act_bits a = make_act(1, slope);
+    int64_t len = x->numel;
+    float *p = x->data;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) p[i] = p[i] * act_factor(p[i], a.one, a.slope);
+    gan_node *nd = gan_record(ctx, y, "leaky_relu_inplace", leaky_inplace_bw, 1, &x);
+    if (nd) nd->farg[0] = slope;
     return y;
 }
 
@@ -364,7 +524,7 @@ gan_tensor *gan_instance_norm(gan_ctx *ctx, gan_tensor *x, gan_tensor *gamma,
                               gan_tensor *beta, float eps) {
     GAN_ASSERT_MSG(x->ndim >= 3, "instance_norm: x must be (N,C,H,W)");
     unsigned axes = ((1u << x->ndim) - 1) & ~(GAN_AXIS(0) | GAN_AXIS(1));
-    return group_norm(ctx, x, gamma, beta, K_INSTANCE, axes, eps, "instance_norm", NULL, NULL);
+    return group_norm(ctx, x, gamma, beta, K_INSTANCE, axes, eps, "instance_norm", NULL, NULL, 0, 0);
 }
 
 // x (..., D1..Dk), k = norm_dims, gamma/beta (D1..Dk) or NULL -> same shape as x
