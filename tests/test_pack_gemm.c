@@ -247,6 +247,7 @@ int main(void) {
         {5, 12, 4, 4, 9, 4, 4, 1, 0, 0},     /* 1x1 output, no pad: the adjoint is a matmul */
         {4, 3, 32, 32, 24, 4, 4, 2, 1, 0},   /* RGB: the adjoint's column path */
         {2, 1, 28, 28, 8, 4, 4, 2, 1, 0},    /* grey 28x28 */
+        {5, 1, 6, 6, 10, 4, 4, 2, 1, 0},     /* grey, 3x3 dy: a sliver spans three samples */
         {8, 32, 14, 14, 40, 4, 4, 2, 1, 0},  /* enough work for the threads */
         {3, 16, 8, 20, 24, 3, 3, 1, 1, 0},   /* wide rows: contiguous patch copies */
     };
