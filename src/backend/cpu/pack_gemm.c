@@ -200,8 +200,9 @@ static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
 }
 
 /* Operands read in place by the micro-kernel (no packing): A (m, k) at a[m * lda + k], B (k, j)
- * at b[k * ldb + j]; NULL when packed. */
-typedef struct direct { const float *a, *b; int64_t lda, ldb; } direct;
+ * at b[k * ldb + j]; NULL when packed. bpre: B packed once for all its columns (one column
+ * chunk shared by several row groups), the KC block from k at bpre + (k - ka) * nsl * NR. */
+typedef struct direct { const float *a, *b, *bpre; int64_t lda, ldb; } direct;
 
 /* One item: rows of panels [mp0, mp1), columns [j0, j0 + nc), k in [k0, k1), into cv.
  * apack holds the panels packed for k from ka (shared, pre-packed), or is NULL: then the item
@@ -224,13 +225,15 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
     float atail[MR * KC] __attribute__((aligned(64)));
     float binit[MR];
     const float *adir = dir ? dir->a : NULL, *bdir = dir ? dir->b : NULL;
+    const float *bpre = dir ? dir->bpre : NULL;
     const int tail_s = nc % NR ? nsl - 1 : nsl;            /* first sliver B must pack */
     const int tail_mp = g->M % MR ? p->npan - 1 : p->npan; /* first panel A must pack */
     /* B read in place: each sliver meets all the item's panels while it is in L1 */
     const int sl_outer = bdir != NULL, npn = mp1 - mp0;
     for (int64_t kb0 = k0; kb0 < k1; kb0 += KC) {
         int kc = (int)(k1 - kb0 < KC ? k1 - kb0 : KC);
-        if (!bdir) g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
+        if (bpre) bpack = (float *)bpre + (kb0 - ka) * nsl * NR;   /* read only */
+        else if (!bdir) g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
         else if (tail_s < nsl) g->pack_b(g, (int)kb0, kc, j0 + tail_s * NR, nc - tail_s * NR, bpack);
         if (adir) {
             if (tail_mp >= mp0 && tail_mp < mp1) g->pack_a(g, tail_mp * MR, (int)kb0, kc, atail);
@@ -300,8 +303,9 @@ static void fill_bias(const gan_pgemm *g, const cview *cv) {
     }
 }
 
-static float *part_buf, *user_buf, *user_buf2;
-static size_t part_cap, user_cap, user_cap2;
+static float *part_buf, *user_buf, *user_buf2, *bpre_buf;
+static size_t part_cap, user_cap, user_cap2, bpre_cap;
+#define BPRE_CAP (1 << 21)     /* floats of B packed once for all row groups (8 MiB) */
 
 float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
 float *gan_pg_scratch2(size_t n) { return grow(&user_buf2, &user_cap2, n); }
@@ -367,7 +371,7 @@ static void pgemm_run(const gan_pgemm *g) {
 
     /* operands gan_pg_matmul marked as readable in place (row-major, contiguous along the
      * kernel's inner direction) skip packing; see run_block */
-    direct dir = {NULL, NULL, 0, 0};
+    direct dir = {NULL, NULL, NULL, 0, 0};
     if (g->in_place & GAN_PG_A_IN_PLACE) {
         const gan_pg_strided *sa = g->a_ud;
         GAN_ASSERT(g->pack_a == gan_pg_pack_a_strided && sa->sk == 1);
@@ -382,19 +386,38 @@ static void pgemm_run(const gan_pgemm *g) {
         dir.ldb = sb->sk;
     }
     float *apack = dir.a ? NULL : grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
+    /* one column chunk split in row groups (a narrow C: x @ w^T with a batch of 64 as C^T):
+     * every group would pack the same B; pack it once, shared, next to A */
+    const int64_t nslN = (g->N + NR - 1) / NR;
+    if (!dir.b && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
+        dir.bpre = grow(&bpre_buf, &bpre_cap, (size_t)(p.ks * nslN * NR));
+    float *bpre = (float *)dir.bpre;
     for (int64_t ks0 = 0; ks0 < g->K; ks0 += p.ks) {
         int64_t ksz = g->K - ks0 < p.ks ? g->K - ks0 : p.ks;
         int first = ks0 == 0 && !g->accumulate;
         int nkb = (int)((ksz + KC - 1) / KC);
+        int na = apack ? nkb * p.npan : 0, nb = bpre ? nkb : 0;
+        if (bpre && !apack) {
+            /* B alone (A read in place): packed before the threads start, so they meet once */
+            for (int kb = 0; kb < nkb; kb++) {
+                int64_t kb0 = (int64_t)kb * KC;
+                g->pack_b(g, (int)(ks0 + kb0), (int)(ksz - kb0 < KC ? ksz - kb0 : KC), 0, g->N,
+                          bpre + kb0 * nslN * NR);
+            }
+            nb = 0;
+        }
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
         {
-            if (apack) {
+            if (na + nb) {
 #pragma omp for schedule(dynamic, 4)
-                for (int idx = 0; idx < nkb * p.npan; idx++) {
-                    int kb = idx / p.npan, mp = idx % p.npan;
+                for (int idx = 0; idx < na + nb; idx++) {
+                    int kb = idx < na ? idx / p.npan : idx - na, mp = idx < na ? idx % p.npan : 0;
                     int64_t kb0 = (int64_t)kb * KC;
                     int kc = (int)(ksz - kb0 < KC ? ksz - kb0 : KC);
-                    g->pack_a(g, mp * MR, (int)(ks0 + kb0), kc, apack + kb0 * p.mpad + (int64_t)mp * MR * kc);
+                    if (idx < na)
+                        g->pack_a(g, mp * MR, (int)(ks0 + kb0), kc, apack + kb0 * p.mpad + (int64_t)mp * MR * kc);
+                    else
+                        g->pack_b(g, (int)(ks0 + kb0), kc, 0, g->N, bpre + kb0 * nslN * NR);
                 }
             }
             float *bpack = bbase + (size_t)omp_get_thread_num() * (KC * NC + NR);
@@ -405,7 +428,7 @@ static void pgemm_run(const gan_pgemm *g) {
                 int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
                 run_block(g, &p, &cv, mp0, mp1, j0, nc, ks0, ks0 + ksz, first, apack, ks0, NULL,
-                          bpack, g->bias, dir.a || dir.b ? &dir : NULL);
+                          bpack, g->bias, dir.a || dir.b || dir.bpre ? &dir : NULL);
             }
         }
     }
