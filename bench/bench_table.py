@@ -5,7 +5,10 @@
 
 Per model and setting: the median over repetitions of each run's median ms per iteration (and
 the smallest min). PyTorch's row is its best setting by that median. speedup = PyTorch ms /
-gan.c ms; RSS ratio = gan.c peak RSS / PyTorch peak RSS (largest over repetitions)."""
+gan.c ms; RSS ratio = gan.c peak RSS / PyTorch peak RSS (largest over repetitions).
+CPU ms: the same medians of process CPU time per iteration (all threads), shown for the same
+settings: on a shared machine wall time also counts other processes' turns on the cores, CPU
+time mostly does not (cache and memory contention remain)."""
 import json
 import statistics
 import sys
@@ -22,7 +25,8 @@ def main(argv):
             models.append(r["model"])
     out, notes = [], []
     head = ("model", "PyTorch ms", "(setting)", "gan.c ms", "speedup", "PyTorch GFLOP/s",
-            "gan.c GFLOP/s", "PyTorch RSS MB", "gan.c RSS MB", "RSS ratio")
+            "gan.c GFLOP/s", "PyTorch RSS MB", "gan.c RSS MB", "RSS ratio", "PyTorch CPU ms",
+            "gan.c CPU ms")
     for m in models:
         by = {}
         for r in rows:
@@ -31,7 +35,9 @@ def main(argv):
 
         def summary(rs):
             med = statistics.median(x["median_ms"] for x in rs)
+            cpus = [x["cpu_ms"] for x in rs if "cpu_ms" in x]
             return dict(ms=med, min=min(x["min_ms"] for x in rs),
+                        cpu=f"{statistics.median(cpus):.2f}" if cpus else "-",
                         gflops=rs[0]["gflop_per_iter"] / (med * 1e-3),
                         rss=max(x["peak_rss_mb"] for x in rs), n=len(rs))
         if "gan.c" not in by:
@@ -49,7 +55,7 @@ def main(argv):
         t = torch[best]
         out.append((m, f"{t['ms']:.2f}", best, f"{g['ms']:.2f}", f"{t['ms'] / g['ms']:.2f}x",
                     f"{t['gflops']:.1f}", f"{g['gflops']:.1f}", f"{t['rss']:.0f}",
-                    f"{g['rss']:.0f}", f"{g['rss'] / t['rss']:.2f}"))
+                    f"{g['rss']:.0f}", f"{g['rss'] / t['rss']:.2f}", t["cpu"], g["cpu"]))
         others = ", ".join(f"{k} {v['ms']:.2f}" for k, v in sorted(torch.items()) if k != best)
         if others:
             notes.append(f"{m}: PyTorch's other settings (ms): {others}")

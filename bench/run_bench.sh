@@ -43,7 +43,7 @@ iters_of() {
     done
     echo 20
 }
-show() { "$python" -c 'import json,sys; d=json.load(sys.stdin); print("%9.2f ms  (min %.2f)" % (d["median_ms"], d["min_ms"]))'; }
+show() { "$python" -c 'import json,sys; d=json.load(sys.stdin); print("%9.2f ms  (min %.2f, CPU %.2f)" % (d["median_ms"], d["min_ms"], d.get("cpu_ms", float("nan"))))'; }
 warmup_of() { [ "$1" = dcgan64 ] && echo 1 || echo 3; }
 
 : > "$out"

@@ -191,15 +191,16 @@ def main(argv=None):
 
     for _ in range(a.warmup):
         iteration()
-    times = []
+    times, cpu = [], []
     for _ in range(a.iters):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         iteration()
         times.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)   # all threads: the work, not the wait
     med, best = statistics.median(times), min(times)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     res = dict(impl="pytorch", model=a.model, batch=B, iters=a.iters, median_ms=med, min_ms=best,
-               gflops=flops / (med * 1e-3) / 1e9, gflop_per_iter=flops / 1e9, peak_rss_mb=rss_mb,
+               cpu_ms=statistics.median(cpu), cpu_min_ms=min(cpu), gflops=flops / (med * 1e-3) / 1e9, gflop_per_iter=flops / 1e9, peak_rss_mb=rss_mb,
                threads=threads, openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), convT=a.convT,
                torch=torch.__version__)

@@ -1,6 +1,7 @@
 /* test_elementwise.c — elementwise, activation, reduction and matmul ops: values against
  * closed forms, gradients (first and second order) against finite differences. */
 #include "harness.h"
+#include <string.h>
 #include <math.h>
 
 typedef enum { F_ADD, F_SUB, F_MUL, F_DIV, F_EXP, F_LOG, F_SQRT, F_RSQRT, F_POW, F_ABS, F_SQUARE,
@@ -63,8 +64,43 @@ static void check(gan_ctx *ctx, const char *name, fid id, gan_tensor *a, gan_ten
     if (second) th_gradcheck2(name, f, n, in, (void *)(intptr_t)id, 1e-3, 3e-2);
 }
 
+/* tanh against double-precision tanh over [-12, 12] (both sides of the kernel's 0.625 switch,
+ * the clamp at 9), tiny values, signed zeros, infinities and NaN; and the same bits on 1 and 2
+ * threads (the vector path's tail goes through a temporary). */
+static void check_tanh_values(gan_ctx *ctx) {
+    const int n = 200003;
+    gan_tensor *x = gan_empty(ctx, GAN_SHAPE(n));
+    for (int i = 0; i < n; i++) x->data[i] = -12.0f + 24.0f * (float)i / (float)(n - 1);
+    float special[] = {0.0f, -0.0f, 1e-30f, -1e-20f, 0.625f, -0.625f, 9.0f, 88.0f, INFINITY, -INFINITY, NAN};
+    for (int i = 0; i < 11; i++) x->data[i * 7] = special[i];
+    int old = gan_ctx_set_grad(ctx, 0);
+    gan_set_threads(1);
+    gan_tensor *y1 = gan_tanh(ctx, x);
+    gan_set_threads(2);
+    gan_tensor *y2 = gan_tanh(ctx, x);
+    gan_set_threads(0);
+    gan_ctx_set_grad(ctx, old);
+    double worst = 0;
+    int same = 1, special_ok = 1;
+    for (int i = 0; i < n; i++) {
+        float v = x->data[i], t = y1->data[i];
+        same &= memcmp(&t, &y2->data[i], sizeof t) == 0;
+        if (isnan(v)) {
+            special_ok &= isnan(t);
+            continue;
+        }
+        double r = tanh((double)v);
+        double ulp = fmax(nextafterf(fabsf((float)r), INFINITY) - fabsf((float)r), 1e-45);
+        worst = fmax(worst, fabs(t - r) / ulp);
+        if (v == 0.0f) special_ok &= t == 0.0f && signbit(t) == signbit(v);
+    }
+    th_check(worst <= 3.0 && special_ok, "tanh values vs double tanh", "max %.2f ulp", worst);
+    th_check(same, "tanh: 1 == 2 threads", "%s", same ? "bit-identical" : "differ");
+}
+
 int main(void) {
     gan_ctx *ctx = gan_ctx_new(0);
+    check_tanh_values(ctx);
     /* forward values against closed forms */
     {
         gan_tensor *a = gan_from_data(ctx, GAN_SHAPE(2, 3), (float[]){1, 2, 3, 4, 5, 6});

@@ -189,6 +189,20 @@ static void test_leaky(gan_ctx *ctx) {
     }
 }
 
+/* ---------------------------------------------------------------- tanh backward */
+
+static void test_tanh(gan_ctx *ctx) {
+    gan_tensor *x = randn(ctx, GAN_SHAPE(64, 784), 510, 2.0f);
+    gan_tensor *dy = randn(ctx, GAN_SHAPE(64, 784), 511, 1.0f);
+    gan_set_requires_grad(x, 1);
+    gan_tensor *y = gan_tanh(ctx, x), *gf, *gr;
+    gan_grad(ctx, 1, &y, &dy, 1, &x, &gf, 0);   /* fused */
+    gan_grad(ctx, 1, &y, &dy, 1, &x, &gr, 1);   /* rule, recorded */
+    int64_t bad = 0;
+    for (int64_t i = 0; i < x->numel; i++) bad += memcmp(&gf->data[i], &gr->data[i], 4) != 0;
+    th_check(!bad, "tanh: fused and rule backward", "differing elements %lld", (long long)bad);
+}
+
 /* ---------------------------------------------------------------- batch / instance norm */
 
 #define EPS 1e-5f
@@ -355,6 +369,7 @@ int main(void) {
     test_broadcast(ctx);
     gan_ctx_reset(ctx);
     test_leaky(ctx);
+    test_tanh(ctx);
     gan_ctx_reset(ctx);
 
     check_norm_grads(ctx, N_BATCH, GAN_SHAPE(8, 5, 3, 4), 1, "batch_norm (8,5,3,4)");

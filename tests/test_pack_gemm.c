@@ -68,6 +68,38 @@ static void check_matmul(int ta, int tb, int M, int N, int K, int acc) {
     free(R);
 }
 
+/* y = x w^T + b (gan_pg_linear) against double loops; 1 == 2 == 3 threads */
+static void check_linear(int M, int N, int K) {
+    int ldx = K + 1, ldw = K + 2, ldy = N + 3;
+    float *x = randv((int64_t)ldx * M, 4), *w = randv((int64_t)ldw * N, 5), *b = randv(N, 6);
+    float *Y[3];
+    double err = 0, scale = 1e-6;
+    int same = 1;
+    for (int t = 0; t < 3; t++) {
+        gan_set_threads(t + 1);
+        Y[t] = malloc(sizeof(float) * (size_t)ldy * M);
+        gan_pg_linear(M, N, K, x, ldx, w, ldw, b, Y[t], ldy);
+    }
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            double r = b[n];
+            for (int k = 0; k < K; k++) r += (double)x[(int64_t)m * ldx + k] * w[(int64_t)n * ldw + k];
+            float y = Y[0][(int64_t)m * ldy + n];
+            err = fmax(err, fabs(y - r));
+            scale = fmax(scale, fabs(r));
+            same &= y == Y[1][(int64_t)m * ldy + n] && y == Y[2][(int64_t)m * ldy + n];
+        }
+    char name[96];
+    snprintf(name, sizeof name, "linear %dx%dx%d + bias", M, N, K);
+    th_check(err / scale < 2e-6 * sqrt((double)K + 1), name, "rel err %.2e", err / scale);
+    snprintf(name + strlen(name), sizeof name - strlen(name), ": 1 == 2 == 3 threads");
+    th_check(same, name, "%s", same ? "bit-identical" : "differ");
+    for (int t = 0; t < 3; t++) free(Y[t]);
+    free(x);
+    free(w);
+    free(b);
+}
+
 /* ------------------------------------------------------------------ conv kernels */
 
 typedef struct { int N, C, H, W, OC, KH, KW, s, p, op; } cg;
@@ -198,6 +230,14 @@ int main(void) {
     check_matmul(1, 0, 5, 20, 5000, 0);      /* small C, long K: split in fixed parts */
     check_matmul(0, 0, 96, 700, 1200, 0);    /* enough work for the threads */
     check_matmul(0, 0, 3, 2, 0, 1);          /* K = 0 */
+    /* operands read in place by the micro-kernel, with a partial last panel / sliver */
+    check_matmul(0, 1, 64, 1000, 300, 1);    /* x w^T, more outputs: C^T, w read in place */
+    check_matmul(0, 0, 64, 517, 784, 0);     /* g w: w read in place */
+    check_matmul(1, 0, 1000, 300, 64, 0);    /* g^T x: x read in place */
+    check_linear(64, 300, 100);              /* bias as the sums' start (C^T) */
+    check_linear(64, 1, 256);                /* one output: C^T */
+    check_linear(3, 40, 50);                 /* fewer samples than a micro-tile: bias copied */
+    check_linear(100, 50, 70);
     const cg convs[] = {
         {2, 3, 9, 9, 5, 3, 3, 1, 1, 0},      /* stride 1 */
         {3, 5, 16, 12, 7, 4, 4, 2, 1, 0},    /* stride 2, k 4 (DCGAN) */
@@ -207,6 +247,7 @@ int main(void) {
         {5, 12, 4, 4, 9, 4, 4, 1, 0, 0},     /* 1x1 output, no pad: the adjoint is a matmul */
         {4, 3, 32, 32, 24, 4, 4, 2, 1, 0},   /* RGB: the adjoint's column path */
         {2, 1, 28, 28, 8, 4, 4, 2, 1, 0},    /* grey 28x28 */
+        {5, 1, 6, 6, 10, 4, 4, 2, 1, 0},     /* grey, 3x3 dy: a sliver spans three samples */
         {8, 32, 14, 14, 40, 4, 4, 2, 1, 0},  /* enough work for the threads */
         {3, 16, 8, 20, 24, 3, 3, 1, 1, 0},   /* wide rows: contiguous patch copies */
     };

@@ -2,6 +2,9 @@
  * Every backward rule below is written with these same ops. */
 #include "internal.h"
 #include <math.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 /* ---------------------------------------------------------------- broadcasting */
 
@@ -208,8 +211,65 @@ static inline float unary_apply(enum unop op, float x, float s) {
     }
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* tanh of 8 floats, within ~2 ulp of tanhf (glibc's scalar tanhf was 5% of an MLP GAN step).
+ * |x| < 0.625: x + x^3 q(x^2); else 1 - 2 / (e^(2|x|) + 1), with e^y = 2^n e^r, |r| <= ln2/2,
+ * |x| clamped at 9 (tanh rounds to 1 there). Coefficients: relative least-squares fits (IRLS
+ * on Chebyshev nodes) of tanh(a)/a and e^r, errors 1.4e-10 and 1.9e-9 before rounding to float.
+ * Every lane is computed alike, so a value's result does not depend on where it sits. */
+static inline __m256 tanh8(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(9.0f));
+    /* small: a + a^3 q(a^2) */
+    __m256 a2 = _mm256_mul_ps(a, a), q = _mm256_set1_ps(0.0021286187693476677f);
+    q = _mm256_fmadd_ps(q, a2, _mm256_set1_ps(-0.008159254677593708f));
+    q = _mm256_fmadd_ps(q, a2, _mm256_set1_ps(0.02169189043343067f));
+    q = _mm256_fmadd_ps(q, a2, _mm256_set1_ps(-0.05394471436738968f));
+    q = _mm256_fmadd_ps(q, a2, _mm256_set1_ps(0.13333183526992798f));
+    q = _mm256_fmadd_ps(q, a2, _mm256_set1_ps(-0.333333283662796f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(a, a2), q, a);
+    /* large: e = exp(2a) = 2^n e^r */
+    __m256 y = _mm256_add_ps(a, a);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(y, _mm256_set1_ps(1.4426950408889634f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), y);      /* ln2, high part */
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);          /* and the rest */
+    __m256 e = _mm256_set1_ps(0.0013836834114044905f);
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.008374815806746483f));
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.04166822507977486f));
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.16666419804096222f));
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.49999991059303284f));
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f));
+    e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f));
+    __m256i sc = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    e = _mm256_mul_ps(e, _mm256_castsi256_ps(sc));
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    __m256 t = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+    t = _mm256_or_ps(t, _mm256_and_ps(sign, x));
+    return _mm256_blendv_ps(t, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));   /* NaN stays NaN */
+}
+
+/* po[i] = tanh(pa[i]) in blocks whose bounds do not depend on the threads; the last partial
+ * vector goes through a temporary, so every value takes the same path */
+static void tanh_loop(const float *pa, float *po, int64_t n) {
+    const int64_t BLK = 4096;
+#pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
+    for (int64_t b = 0; b < (n + BLK - 1) / BLK; b++) {
+        int64_t i = b * BLK, end = i + BLK < n ? i + BLK : n;
+        for (; i + 8 <= end; i += 8) _mm256_storeu_ps(po + i, tanh8(_mm256_loadu_ps(pa + i)));
+        if (i < end) {
+            float t[8] = {0};
+            for (int64_t k = i; k < end; k++) t[k - i] = pa[k];
+            _mm256_storeu_ps(t, tanh8(_mm256_loadu_ps(t)));
+            for (int64_t k = i; k < end; k++) po[k] = t[k - i];
+        }
+    }
+}
+#endif
+
 /* The cheap ops get a loop each (the switch hoisted, so they vectorise); the libm ones share
- * the switch, which costs little next to expf/tanhf. */
+ * the switch, which costs little next to expf. */
 #define UNARY_LOOP(EXPR)                                                                    \
     do {                                                                                    \
         _Pragma("omp parallel for simd schedule(static) if (n > GAN_PARALLEL_MIN)")         \
@@ -233,6 +293,9 @@ static gan_tensor *unary(gan_ctx *ctx, enum unop op, gan_tensor *a, float s) {
     case U_ABS: UNARY_LOOP(fabsf(x)); break;
     case U_SQUARE: UNARY_LOOP(x * x); break;
     case U_GT: UNARY_LOOP(x > s ? 1.0f : 0.0f); break;
+#if defined(__AVX2__) && defined(__FMA__)
+    case U_TANH: tanh_loop(pa, po, n); break;
+#endif
     default:
 #pragma omp parallel for schedule(static) if (n > GAN_PARALLEL_MIN)
         for (int64_t i = 0; i < n; i++) po[i] = unary_apply(op, pa[i], s);
@@ -258,8 +321,25 @@ RULE(pow_bw) {
 }
 RULE(abs_bw) { din[0] = gan_mul(ctx, g, gan_sign(ctx, X)); }
 RULE(square_bw) { din[0] = gan_mul(ctx, g, gan_mul_scalar(ctx, X, 2.0f)); }
-/* 1 - tanh^2, written on the output so the rule stays differentiable */
-RULE(tanh_bw) { din[0] = gan_mul(ctx, g, gan_rsub_scalar(ctx, 1.0f, gan_square(ctx, Y))); }
+/* 1 - tanh^2, written on the output so the rule stays differentiable; with no graph being
+ * built, one pass with the same three roundings (y*y, 1 - ., g * .) instead of three ops */
+RULE(tanh_bw) {
+    if (gan_ctx_grad_enabled(ctx)) {
+        din[0] = gan_mul(ctx, g, gan_rsub_scalar(ctx, 1.0f, gan_square(ctx, Y)));
+        return;
+    }
+    gan_tensor *dx = gan_empty_like(ctx, Y);
+    const float *py = Y->data, *pg = g->data;
+    float *pd = dx->data;
+    int64_t len = Y->numel;
+#pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
+    for (int64_t i = 0; i < len; i++) {
+        float sq = py[i] * py[i];
+        float t = 1.0f - sq;
+        pd[i] = pg[i] * t;
+    }
+    din[0] = dx;
+}
 RULE(sigmoid_bw) { din[0] = gan_mul(ctx, g, gan_mul(ctx, Y, gan_rsub_scalar(ctx, 1.0f, Y))); }
 RULE(softplus_bw) { din[0] = gan_mul(ctx, g, gan_sigmoid(ctx, X)); }
 

@@ -1,4 +1,5 @@
 /* matmul.c — 2-D matrix products and linear layers. */
+#include "backend/cpu/pack_gemm.h"
 #include "internal.h"
 
 /* dA, dB for C = op(A) op(B), written as matmuls (see each case's shapes). */
@@ -50,8 +51,7 @@ gan_tensor *gan_linear(gan_ctx *ctx, gan_tensor *x, gan_tensor *w, gan_tensor *b
     GAN_ASSERT_MSG(b->ndim == 1 && b->shape[0] == w->shape[0], "linear: bias must have shape (out)");
     int N = x->shape[0], in = x->shape[1], out = w->shape[0];
     gan_tensor *y = gan_empty(ctx, GAN_SHAPE(N, out));
-    for (int i = 0; i < N; i++) memcpy(y->data + (int64_t)i * out, b->data, sizeof(float) * (size_t)out);
-    if (in > 0) gan_cpu_gemm(0, 1, N, out, in, 1.0f, x->data, in, w->data, in, 1.0f, y->data, out);
+    if (N > 0) gan_pg_linear(N, out, in, x->data, in, w->data, in, b->data, y->data, out);
     gan_record(ctx, y, "linear", linear_bw, 3, (gan_tensor *[]){x, w, b});
     return y;
 }

@@ -38,11 +38,15 @@ static float *grow(float **buf, size_t *cap, size_t floats) {
 }
 
 /* ---------------------------------------------------------------- micro-kernel
- * c (6,16) [+]= a (6 x kc panel) @ b (kc x 16 sliver); when overwriting, the sums start from
- * init[r] (a bias) when init is given. ldc is c's row stride. */
+ * c (6,16) [+]= a (6 x kc) @ b (kc x 16); when overwriting, the sums start from init[r] (a bias)
+ * when init is given. ldc is c's row stride. A's element (r, k) is a[r * ars + k * aks] (a packed
+ * panel: ars 1, aks MR; a row-major matrix read in place: ars its row stride, aks 1), B's row k
+ * is the 16 floats at b + k * bks (a packed sliver: bks NR; a row-major matrix: its row stride).
+ * The wrappers below fix the strides at compile time; the arithmetic is the same in all. */
 #if defined(__AVX2__) && defined(__FMA__)
-static void kernel(int kc, const float *restrict a, const float *restrict b, float *restrict c,
-                   int64_t ldc, const float *init, int add) {
+static inline __attribute__((always_inline)) void
+kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks, const float *restrict b,
+          int64_t bks, float *restrict c, int64_t ldc, const float *init, int add) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (init) {
         c00 = c01 = _mm256_set1_ps(init[0]);
@@ -56,27 +60,28 @@ static void kernel(int kc, const float *restrict a, const float *restrict b, flo
     }
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
-        t = _mm256_broadcast_ss(a + 0);
+        /* packed slivers are 32-byte aligned; rows of a matrix need not be */
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), t;
+        t = _mm256_broadcast_ss(a + 0 * ars);
         c00 = _mm256_fmadd_ps(t, b0, c00);
         c01 = _mm256_fmadd_ps(t, b1, c01);
-        t = _mm256_broadcast_ss(a + 1);
+        t = _mm256_broadcast_ss(a + 1 * ars);
         c10 = _mm256_fmadd_ps(t, b0, c10);
         c11 = _mm256_fmadd_ps(t, b1, c11);
-        t = _mm256_broadcast_ss(a + 2);
+        t = _mm256_broadcast_ss(a + 2 * ars);
         c20 = _mm256_fmadd_ps(t, b0, c20);
         c21 = _mm256_fmadd_ps(t, b1, c21);
-        t = _mm256_broadcast_ss(a + 3);
+        t = _mm256_broadcast_ss(a + 3 * ars);
         c30 = _mm256_fmadd_ps(t, b0, c30);
         c31 = _mm256_fmadd_ps(t, b1, c31);
-        t = _mm256_broadcast_ss(a + 4);
+        t = _mm256_broadcast_ss(a + 4 * ars);
         c40 = _mm256_fmadd_ps(t, b0, c40);
         c41 = _mm256_fmadd_ps(t, b1, c41);
-        t = _mm256_broadcast_ss(a + 5);
+        t = _mm256_broadcast_ss(a + 5 * ars);
         c50 = _mm256_fmadd_ps(t, b0, c50);
         c51 = _mm256_fmadd_ps(t, b1, c51);
-        a += MR;
-        b += NR;
+        a += aks;
+        b += bks;
     }
 #define ROW(r, x0, x1)                                                                         \
     do {                                                                                       \
@@ -97,18 +102,35 @@ static void kernel(int kc, const float *restrict a, const float *restrict b, flo
 #undef ROW
 }
 #else
-static void kernel(int kc, const float *restrict a, const float *restrict b, float *restrict c,
-                   int64_t ldc, const float *init, int add) {
+static inline void kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks,
+                             const float *restrict b, int64_t bks, float *restrict c, int64_t ldc,
+                             const float *init, int add) {
     float acc[MR][NR];
     for (int r = 0; r < MR; r++)
         for (int l = 0; l < NR; l++) acc[r][l] = init ? init[r] : 0.0f;
-    for (int k = 0; k < kc; k++, a += MR, b += NR)
+    for (int k = 0; k < kc; k++, a += aks, b += bks)
         for (int r = 0; r < MR; r++)
-            for (int l = 0; l < NR; l++) acc[r][l] += a[r] * b[l];
+            for (int l = 0; l < NR; l++) acc[r][l] += a[r * ars] * b[l];
     for (int r = 0; r < MR; r++)
         for (int l = 0; l < NR; l++) c[r * ldc + l] = add ? c[r * ldc + l] + acc[r][l] : acc[r][l];
 }
 #endif
+
+/* both packed */
+static void kernel(int kc, const float *a, const float *b, float *c, int64_t ldc,
+                   const float *init, int add) {
+    kernel_at(kc, a, 1, MR, b, NR, c, ldc, init, add);
+}
+/* B read in place (row stride bks) */
+static void kernel_bd(int kc, const float *a, const float *b, int64_t bks, float *c, int64_t ldc,
+                      const float *init, int add) {
+    kernel_at(kc, a, 1, MR, b, bks, c, ldc, init, add);
+}
+/* A read in place (row stride ars, k contiguous) */
+static void kernel_ad(int kc, const float *a, int64_t ars, const float *b, float *c, int64_t ldc,
+                      const float *init, int add) {
+    kernel_at(kc, a, ars, 1, b, NR, c, ldc, init, add);
+}
 
 /* ---------------------------------------------------------------- driver */
 
@@ -177,12 +199,19 @@ static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
     }
 }
 
+/* Operands read in place by the micro-kernel (no packing): A (m, k) at a[m * lda + k], B (k, j)
+ * at b[k * ldb + j]; NULL when packed. bpre: B packed once for all its columns (one column
+ * chunk shared by several row groups), the KC block from k at bpre + (k - ka) * nsl * NR. */
+typedef struct direct { const float *a, *b, *bpre; int64_t lda, ldb; } direct;
+
 /* One item: rows of panels [mp0, mp1), columns [j0, j0 + nc), k in [k0, k1), into cv.
  * apack holds the panels packed for k from ka (shared, pre-packed), or is NULL: then the item
- * packs its own panels into abuf for each KC block. over: the first block overwrites C. */
+ * packs its own panels into abuf for each KC block, unless dir->a reads A in place (a partial
+ * last panel is still packed, into a buffer on the stack). B is packed into bpack unless dir->b
+ * reads it in place (a partial last sliver is still packed). over: the first block overwrites C. */
 static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp0, int mp1,
                       int j0, int nc, int64_t k0, int64_t k1, int over_first, const float *apack,
-                      int64_t ka, float *abuf, float *bpack, const float *bias) {
+                      int64_t ka, float *abuf, float *bpack, const float *bias, const direct *dir) {
     int nsl = (nc + NR - 1) / NR;
     int64_t off[NC];
     unsigned char contig[NC / NR];
@@ -193,39 +222,72 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
         contig[s] = (unsigned char)ok;
     }
     float tmp[MR * NR] __attribute__((aligned(64)));
+    float atail[MR * KC] __attribute__((aligned(64)));
     float binit[MR];
+    const float *adir = dir ? dir->a : NULL, *bdir = dir ? dir->b : NULL;
+    const float *bpre = dir ? dir->bpre : NULL;
+    const int tail_s = nc % NR ? nsl - 1 : nsl;            /* first sliver B must pack */
+    const int tail_mp = g->M % MR ? p->npan - 1 : p->npan; /* first panel A must pack */
+    /* B read in place: each sliver meets all the item's panels while it is in L1 */
+    const int sl_outer = bdir != NULL, npn = mp1 - mp0;
     for (int64_t kb0 = k0; kb0 < k1; kb0 += KC) {
         int kc = (int)(k1 - kb0 < KC ? k1 - kb0 : KC);
-        g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
-        if (!apack)
+        if (bpre) bpack = (float *)bpre + (kb0 - ka) * nsl * NR;   /* read only */
+        else if (!bdir) g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
+        else if (tail_s < nsl) g->pack_b(g, (int)kb0, kc, j0 + tail_s * NR, nc - tail_s * NR, bpack);
+        if (adir) {
+            if (tail_mp >= mp0 && tail_mp < mp1) g->pack_a(g, tail_mp * MR, (int)kb0, kc, atail);
+        } else if (!apack) {
             for (int mp = mp0; mp < mp1; mp++)
                 g->pack_a(g, mp * MR, (int)kb0, kc, abuf + (int64_t)(mp - mp0) * MR * kc);
+        }
         int over = over_first && kb0 == k0;      /* this block overwrites C */
-        for (int mp = mp0; mp < mp1; mp++) {
-            const float *ap = apack ? apack + (kb0 - ka) * p->mpad + (int64_t)mp * MR * kc
-                                    : abuf + (int64_t)(mp - mp0) * MR * kc;
-            int m0 = mp * MR, mr = g->M - m0 < MR ? g->M - m0 : MR;
-            const float *init = NULL;
-            if (over && bias) {
-                for (int r = 0; r < MR; r++) binit[r] = r < mr ? bias[m0 + r] : 0.0f;
-                init = binit;
-            }
-            float *crow = cv->c + (int64_t)m0 * cv->sm;
-            for (int s = 0; s < nsl; s++) {
-                const float *bp = bpack + (int64_t)s * kc * NR;
+        for (int i1 = 0; i1 < (sl_outer ? nsl : npn); i1++)
+            for (int i2 = 0; i2 < (sl_outer ? npn : nsl); i2++) {
+                int s = sl_outer ? i1 : i2, mp = mp0 + (sl_outer ? i2 : i1);
+                int m0 = mp * MR, mr = g->M - m0 < MR ? g->M - m0 : MR;
+                const float *ap;
+                int a_in_place = 0;
+                if (adir && mp < tail_mp) {
+                    ap = adir + (int64_t)m0 * dir->lda + kb0;
+                    a_in_place = 1;
+                } else if (adir) {
+                    ap = atail;
+                } else {
+                    ap = apack ? apack + (kb0 - ka) * p->mpad + (int64_t)mp * MR * kc
+                               : abuf + (int64_t)(mp - mp0) * MR * kc;
+                }
+                const float *init = NULL;
+                if (over && bias) {
+                    for (int r = 0; r < MR; r++) binit[r] = r < mr ? bias[m0 + r] : 0.0f;
+                    init = binit;
+                }
+                float *crow = cv->c + (int64_t)m0 * cv->sm;
                 int jl = s * NR, nr = nc - jl < NR ? nc - jl : NR;
-                if (mr == MR && contig[s]) {
-                    kernel(kc, ap, bp, crow + off[jl], cv->sm, init, !over);
+                const float *bp = bdir ? (s < tail_s ? bdir + kb0 * dir->ldb + j0 + jl : bpack)
+                                       : bpack + (int64_t)s * kc * NR;
+                int b_in_place = bdir && s < tail_s;
+                int direct_c = mr == MR && contig[s];
+                float *cd = direct_c ? crow + off[jl] : tmp;
+                int64_t ldc = direct_c ? cv->sm : NR;
+                int add = direct_c && !over;
+                if (a_in_place) kernel_ad(kc, ap, dir->lda, bp, cd, ldc, init, add);
+                else if (b_in_place) kernel_bd(kc, ap, bp, dir->ldb, cd, ldc, init, add);
+                else kernel(kc, ap, bp, cd, ldc, init, add);
+                if (direct_c) continue;
+                if (mr == MR && cv->sm == 1) {  /* C stored transposed: 6 adjacent floats per column */
+                    for (int l = 0; l < nr; l++) {
+                        float *d = crow + off[jl + l];
+                        for (int r = 0; r < MR; r++) d[r] = over ? tmp[r * NR + l] : d[r] + tmp[r * NR + l];
+                    }
                     continue;
                 }
-                kernel(kc, ap, bp, tmp, NR, init, 0);
                 for (int r = 0; r < mr; r++)
                     for (int l = 0; l < nr; l++) {
                         float *d = crow + r * cv->sm + off[jl + l];
                         *d = over ? tmp[r * NR + l] : *d + tmp[r * NR + l];
                     }
             }
-        }
     }
 }
 
@@ -241,8 +303,9 @@ static void fill_bias(const gan_pgemm *g, const cview *cv) {
     }
 }
 
-static float *part_buf, *user_buf, *user_buf2;
-static size_t part_cap, user_cap, user_cap2;
+static float *part_buf, *user_buf, *user_buf2, *bpre_buf;
+static size_t part_cap, user_cap, user_cap2, bpre_cap;
+#define BPRE_CAP (1 << 21)     /* floats of B packed once for all row groups (8 MiB) */
 
 float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
 float *gan_pg_scratch2(size_t n) { return grow(&user_buf2, &user_cap2, n); }
@@ -283,7 +346,7 @@ static void pgemm_run(const gan_pgemm *g) {
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
                 int64_t k0 = (int64_t)part * p.kp, k1 = k0 + p.kp < g->K ? k0 + p.kp : g->K;
                 cview pv = {parts + part * mn, g->N, 0, 0, 1, g->N, g->N};
-                run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL);
+                run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL, NULL);
             }
             /* C = (C or bias) + parts in order 0, 1, ...: the sum's order is fixed */
 #pragma omp for schedule(static)
@@ -306,19 +369,56 @@ static void pgemm_run(const gan_pgemm *g) {
         return;
     }
 
-    float *apack = grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
+    /* operands gan_pg_matmul marked as readable in place (row-major, contiguous along the
+     * kernel's inner direction) skip packing; see run_block */
+    direct dir = {NULL, NULL, NULL, 0, 0};
+    if (g->in_place & GAN_PG_A_IN_PLACE) {
+        const gan_pg_strided *sa = g->a_ud;
+        GAN_ASSERT(g->pack_a == gan_pg_pack_a_strided && sa->sk == 1);
+        dir.a = sa->p;
+        dir.lda = sa->si;
+        p.ks = g->K;            /* nothing to pre-pack: one pass over K */
+    }
+    if (g->in_place & GAN_PG_B_IN_PLACE) {
+        const gan_pg_strided *sb = g->b_ud;
+        GAN_ASSERT(g->pack_b == gan_pg_pack_b_strided && sb->si == 1);
+        dir.b = sb->p;
+        dir.ldb = sb->sk;
+    }
+    float *apack = dir.a ? NULL : grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
+    /* one column chunk split in row groups (a narrow C: x @ w^T with a batch of 64 as C^T):
+     * every group would pack the same B; pack it once, shared, next to A */
+    const int64_t nslN = (g->N + NR - 1) / NR;
+    if (!dir.b && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
+        dir.bpre = grow(&bpre_buf, &bpre_cap, (size_t)(p.ks * nslN * NR));
+    float *bpre = (float *)dir.bpre;
     for (int64_t ks0 = 0; ks0 < g->K; ks0 += p.ks) {
         int64_t ksz = g->K - ks0 < p.ks ? g->K - ks0 : p.ks;
         int first = ks0 == 0 && !g->accumulate;
         int nkb = (int)((ksz + KC - 1) / KC);
+        int na = apack ? nkb * p.npan : 0, nb = bpre ? nkb : 0;
+        if (bpre && !apack) {
+            /* B alone (A read in place): packed before the threads start, so they meet once */
+            for (int kb = 0; kb < nkb; kb++) {
+                int64_t kb0 = (int64_t)kb * KC;
+                g->pack_b(g, (int)(ks0 + kb0), (int)(ksz - kb0 < KC ? ksz - kb0 : KC), 0, g->N,
+                          bpre + kb0 * nslN * NR);
+            }
+            nb = 0;
+        }
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
         {
+            if (na + nb) {
 #pragma omp for schedule(dynamic, 4)
-            for (int idx = 0; idx < nkb * p.npan; idx++) {
-                int kb = idx / p.npan, mp = idx % p.npan;
-                int64_t kb0 = (int64_t)kb * KC;
-                int kc = (int)(ksz - kb0 < KC ? ksz - kb0 : KC);
-                g->pack_a(g, mp * MR, (int)(ks0 + kb0), kc, apack + kb0 * p.mpad + (int64_t)mp * MR * kc);
+                for (int idx = 0; idx < na + nb; idx++) {
+                    int kb = idx < na ? idx / p.npan : idx - na, mp = idx < na ? idx % p.npan : 0;
+                    int64_t kb0 = (int64_t)kb * KC;
+                    int kc = (int)(ksz - kb0 < KC ? ksz - kb0 : KC);
+                    if (idx < na)
+                        g->pack_a(g, mp * MR, (int)(ks0 + kb0), kc, apack + kb0 * p.mpad + (int64_t)mp * MR * kc);
+                    else
+                        g->pack_b(g, (int)(ks0 + kb0), kc, 0, g->N, bpre + kb0 * nslN * NR);
+                }
             }
             float *bpack = bbase + (size_t)omp_get_thread_num() * (KC * NC + NR);
             /* dynamic: on a busy machine a descheduled thread's share moves to the others */
@@ -328,7 +428,7 @@ static void pgemm_run(const gan_pgemm *g) {
                 int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
                 run_block(g, &p, &cv, mp0, mp1, j0, nc, ks0, ks0 + ksz, first, apack, ks0, NULL,
-                          bpack, g->bias);
+                          bpack, g->bias, dir.a || dir.b || dir.bpre ? &dir : NULL);
             }
         }
     }
@@ -391,7 +491,7 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
                 const gan_pgemm *g = &gs[i];
                 cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
                 run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate, apack + aoff[i],
-                          0, NULL, bpack, g->bias);
+                          0, NULL, bpack, g->bias, NULL);
             }
         }
     }
@@ -511,30 +611,54 @@ void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
     }
 }
 
-void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                   const float *B, int ldb, float *C, int ldc, int accumulate) {
+/* C (M,N) = op(A) @ op(B) [+ C | + bias per column] with the orientation and in-place operands
+ * chosen for the shapes (see gan_pg_matmul and gan_pg_linear). */
+static void matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, const float *bias, float *C, int ldc, int accumulate) {
     /* op(A)(m, k) and op(B)(k, j) as strided operands ((row, k) for A, (column, k) for B) */
     gan_pg_strided sa = {A, trans_a ? 1 : lda, trans_a ? lda : 1};
     gan_pg_strided sb = {B, trans_b ? ldb : 1, trans_b ? 1 : ldb};
     gan_pgemm g = {.K = K, .pack_a = gan_pg_pack_a_strided, .pack_b = gan_pg_pack_b_strided,
                    .accumulate = accumulate};
-    if (N >= M) {
-        g.M = M;
-        g.N = N;
-        g.a_ud = &sa;
-        g.b_ud = &sb;
-        g.c = C;
-        g.sm = ldc;
-        g.sv = 1;
-    } else { /* C^T = op(B)^T op(A)^T: the longer side becomes the threads' column split */
-        g.M = N;
-        g.N = M;
-        g.a_ud = &sb;
-        g.b_ud = &sa;
-        g.c = C;
-        g.sm = 1;
-        g.sv = ldc;
-    }
+    /* C^T = op(B)^T op(A)^T, stored column-wise, when
+     *  - C is narrower than a micro-tile (a linear layer with one output), or
+     *  - x @ w^T with more outputs than samples: both operands run along k, and the larger, w,
+     *    becomes the A that the kernel reads in place (packing w, transposed, costs ~15% of an
+     *    MLP layer's product at batch 64), while the batch is packed.
+     * Otherwise not: the column-wise store costs more than it gains once K is short (a weight
+     * gradient over a batch of 64 ran 2x slower swapped). */
+    int swap = (N < M && N < NR) || (!trans_a && trans_b && N > M && M >= NR);
+    const gan_pg_strided *oa = swap ? &sb : &sa, *ob = swap ? &sa : &sb;
+    g.M = swap ? N : M;
+    g.N = swap ? M : N;
+    g.a_ud = oa;
+    g.b_ud = ob;
+    g.c = C;
+    g.sm = swap ? 1 : ldc;
+    g.sv = swap ? ldc : 1;
     g.P = g.QW = g.N;
+    /* read in place rather than packed: B when its rows run along j (g @ w, g^T @ x: the weights
+     * or the layer input, packed at most once per row group otherwise), unless its rows are a
+     * multiple of 2 KiB apart: a 16-wide sliver then falls into a few cache sets and is evicted
+     * before the next panel reads it (3x slower at 1024 columns); else A when its rows run
+     * along k (six sequential streams, no such conflict) */
+    if (ob->si == 1 && g.N >= NR && ob->sk % 512 != 0) g.in_place = GAN_PG_B_IN_PLACE;
+    else if (oa->sk == 1 && g.M >= MR) g.in_place = GAN_PG_A_IN_PLACE;
+    if (bias && swap) {
+        g.bias = bias;                   /* C's columns are the product's rows */
+    } else if (bias) {
+        for (int m = 0; m < M; m++) memcpy(C + (int64_t)m * ldc, bias, sizeof(float) * (size_t)N);
+        g.accumulate = 1;
+    }
     gan_pgemm_run(&g);
+}
+
+void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate) {
+    matmul(trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, accumulate);
+}
+
+void gan_pg_linear(int M, int N, int K, const float *x, int ldx, const float *w, int ldw,
+                   const float *bias, float *y, int ldy) {
+    matmul(0, 1, M, N, K, x, ldx, w, ldw, bias, y, ldy, 0);
 }

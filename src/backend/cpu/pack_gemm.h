@@ -42,7 +42,13 @@ struct gan_pgemm {
     int P, QW;
     const float *bias;           /* per row, added when C is overwritten; or NULL */
     int accumulate;              /* C += A B instead of C = A B (+ bias) */
+    /* GAN_PG_A_IN_PLACE: A is a gan_pg_strided with sk 1 (rows contiguous along k), and
+     * GAN_PG_B_IN_PLACE: B is a gan_pg_strided with si 1 (rows contiguous along j), that the
+     * micro-kernel reads where they are instead of packing them (the arithmetic is the same) */
+    int in_place;
 };
+#define GAN_PG_A_IN_PLACE 1
+#define GAN_PG_B_IN_PLACE 2
 
 /* Runs the product under OpenMP (one thread when it is small). K may be 0 (C = bias or 0). */
 void gan_pgemm_run(const gan_pgemm *g);
@@ -76,5 +82,9 @@ void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
 /* C (M,N) = op(A) @ op(B) [+ C], row-major with row strides lda, ldb, ldc. */
 void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate);
+/* y (M,N) = x (M,K) @ w (N,K)^T + bias (N) (or no bias when NULL): a linear layer, with the
+ * bias as the sums' starting value where the orientation allows. */
+void gan_pg_linear(int M, int N, int K, const float *x, int ldx, const float *w, int ldw,
+                   const float *bias, float *y, int ldy);
 
 #endif
