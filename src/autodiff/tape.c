@@ -146,7 +146,11 @@ static void gan_backward_leaves(gan_ctx *ctx, gan_node **order, int n) {
             if (!t || !t->grad || !t->acc || t->visit == gen) continue;
             t->visit = gen;
             const float *g = t->acc->data;
-            for (int64_t e = 0; e < t->numel; e++) t->grad[e] += g[e];
+            float *dst = t->grad;
+            int64_t numel = t->numel;
+            /* elementwise, so any split gives the same bits; large layers are memory-bound */
+#pragma omp parallel for simd schedule(static) if (numel > GAN_PARALLEL_MIN)
+            for (int64_t e = 0; e < numel; e++) dst[e] += g[e];
         }
     }
 }
