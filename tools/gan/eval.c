@@ -30,7 +30,7 @@ static gan_status parse_metrics(const char *s, unsigned *out) {
 
 /* Samples as (n, c, h, w) floats in [-1, 1] from a .npy, a PNG folder or a checkpoint. */
 static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int no_ema, int size,
-                               float **out, int *n, int *c, int *h, int *w) {
+                               int quiet, float **out, int *n, int *c, int *h, int *w) {
     struct stat st;
     if (stat(src, &st) != 0) return gan_fail(GAN_ERR_IO, "%s: no such file or folder", src);
     if (S_ISDIR(st.st_mode)) {
@@ -79,12 +79,16 @@ static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int n
     gan_ctx *ctx = gan_ctx_new(0);
     gan_ctx_set_grad(ctx, 0);
     gan_ctx_set_training(ctx, 0);
+    progress pr;
+    if (!quiet) progress_start(&pr, "sample", 0, n_ckpt);
     for (int i = 0; i < n_ckpt; i += 256) {
         int b = n_ckpt - i < 256 ? n_ckpt - i : 256;
         gan_tensor *x = gan_model_generate(ctx, m, gan_from_data(ctx, GAN_SHAPE(b, mc->nz), z + (int64_t)i * mc->nz));
         memcpy(*out + per * i, x->data, sizeof(float) * (size_t)(per * b));
         gan_ctx_reset(ctx);
+        if (!quiet) progress_update(&pr, i + b, NULL, i + b == n_ckpt);
     }
+    if (!quiet) progress_end(&pr);
     *n = n_ckpt; *c = mc->channels; *h = *w = mc->size;
     gan_ctx_free(ctx);
     free(z);
@@ -153,7 +157,7 @@ int cmd_eval(int argc, char **argv) {
     if (npos == 1) {
         float *x = NULL;
         int sn = 0, sc = 0, sh = 0, sw = 0;
-        if (load_samples(pos[0], n, (uint64_t)seed, no_ema, es, &x, &sn, &sc, &sh, &sw)) {
+        if (load_samples(pos[0], n, (uint64_t)seed, no_ema, es, json, &x, &sn, &sc, &sh, &sw)) {
             ret = cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
         } else if (sc != ec || !((sh == es && sw == es) || (sh == es + 4 && sw == es + 4))) {
             ret = cli_error(CMD, CLI_RUNTIME, "%s: samples are %dx%dx%d but --data %s has %dx%dx%d images", pos[0], sc, sh, sw, data, ec, es, es);

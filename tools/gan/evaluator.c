@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "evaluator.h"
 #include "cli.h"
+#include "progress.h"
 #include "splits.h"
 #include <errno.h>
 #include <stdio.h>
@@ -97,6 +98,8 @@ fail:
     return s;
 }
 
+void evaluator_set_quiet(evaluator *e, int quiet) { e->quiet = quiet; }
+
 void evaluator_free(evaluator *e) {
     if (!e) return;
     gan_classifier_free(e->cls);
@@ -170,9 +173,12 @@ gan_status evaluator_run(evaluator *e, const float *images, int n, int c, int h,
     }
     float *feats = malloc(sizeof(float) * (size_t)n * (size_t)e->F);
     float *probs = malloc(sizeof(float) * (size_t)n * (size_t)e->K);
+    double t0 = now_seconds();
+    if (!e->quiet) fprintf(stderr, "gan eval: judging %d samples (features, then the metrics)...", n);
     gan_status s = gan_classifier_features(e->cls, images, n, c, h, w, feats, probs);
     free(cropped);
     if (!s) s = judge(e, feats, probs, n, metrics, r);
+    if (!e->quiet) fprintf(stderr, " %.1f s\n", now_seconds() - t0);
     free(feats);
     free(probs);
     return s;

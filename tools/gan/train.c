@@ -395,6 +395,7 @@ int cmd_train(int argc, char **argv) {
             fclose(mf);
             goto done;
         }
+        evaluator_set_quiet(ev, 1);
         char best[4200], v[64];
         snprintf(best, sizeof best, "%s/checkpoints/best.safetensors", run);
         if (file_exists(best) && !gan_checkpoint_meta(best, "gan.fid", v, sizeof v) && v[0]) best_fid = atof(v);
