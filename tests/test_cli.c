@@ -298,6 +298,12 @@ static void time_limit(void) {
     th_check(rc == 0 && s2 > s1, "resume: the training clock goes on", "exit %d, seconds %.3f then %.3f", rc, s1, s2);
     rc = run_gan(err, sizeof err, "train --resume %s/tl --steps %ld --time-limit -1", tmp, k + 4);
     th_check(rc == 2 && strstr(err, "--time-limit"), "--time-limit -1 is refused", "exit %d: %s", rc, err);
+    /* the ResNet pads 28x28 data to 32; its run must resume on the same 28x28 files */
+    rc = run_gan(err, sizeof err, "train --model resnet --ngf 8 --ndf 8 --data %s/tiny-images-idx3-ubyte "
+                 "--batch 8 --threads 1 --out %s/rn --steps 2", tmp, tmp);
+    int rc2 = run_gan(err, sizeof err, "train --resume %s/rn --steps 3", tmp);
+    snprintf(p, sizeof p, "%s/rn/checkpoints/step_000003.safetensors", tmp);
+    th_check(rc == 0 && rc2 == 0 && file_exists(p), "resnet on 28x28 data resumes", "exit %d, %d: %s", rc, rc2, err);
 }
 
 int main(int argc, char **argv) {

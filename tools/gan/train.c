@@ -295,7 +295,7 @@ int cmd_train(int argc, char **argv) {
 
     /* data */
     gan_u8_images im = {0};
-    gan_u8_labels lb;
+    gan_u8_labels lb = {0};
     float *points = NULL; /* ring8: 2-D points, scaled into G's tanh range */
     int ring = !strcmp(c.data, "ring8");
     if (ring) {
@@ -306,7 +306,11 @@ int cmd_train(int argc, char **argv) {
         im.n = RING_N;
         im.h = im.w = 1;
         im.c = 2;
-    } else if (gan_dataset_load(c.data, c.size, &im, &lb)) {
+    } else if (gan_dataset_load(c.data, c.size, &im, &lb) &&
+               /* a resumed ResNet run on 28x28 data recorded size 32, the padded size */
+               !(is_resnet && c.size == 32 && !gan_dataset_load(c.data, 0, &im, &lb) && im.h == 28)) {
+        gan_u8_images_free(&im);
+        gan_u8_labels_free(&lb);
         return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     } else {
         gan_u8_labels_free(&lb);
