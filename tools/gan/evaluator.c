@@ -53,12 +53,13 @@ gan_status evaluator_open(const char *data, const char *classifier_path, int qui
     if (classifier_path) snprintf(path, sizeof path, "%s", classifier_path);
     else snprintf(path, sizeof path, "%s/classifier-%s.safetensors", dir, base);
     struct stat st;
-    int have = stat(path, &st) == 0;
+    int have = stat(path, &st) == 0, stale = 0;
     if (have) {
         s = gan_classifier_load(path, &e->cls);
         if (s == GAN_ERR_FORMAT && !classifier_path) { /* an older format in the cache: replace it */
-            if (!quiet) fprintf(stderr, "gan eval: %s\n", gan_last_error());
+            if (!quiet) fprintf(stderr, "gan eval: %s: replacing it\n", gan_last_error());
             have = 0;
+            stale = 1;
         } else if (s) {
             goto fail;
         }
@@ -67,7 +68,8 @@ gan_status evaluator_open(const char *data, const char *classifier_path, int qui
         goto fail;
     }
     if (!have) {
-        if (!quiet) fprintf(stderr, "gan eval: no feature classifier for %s in %s yet: training one (once; it is cached)\n", data, dir);
+        if (!quiet) fprintf(stderr, "gan eval: %s feature classifier for %s in %s yet: training one (once; it is cached)\n",
+                            stale ? "no current" : "no", data, dir);
         if (mkdirs(dir)) {
             s = gan_fail(GAN_ERR_IO, "%s: cannot create the cache folder: %s", dir, strerror(errno));
             goto fail;
