@@ -916,6 +916,10 @@ void gan_ema_load(gan_ema *ema, gan_net *src);
 /* The shadow storage of net tensor i (as gan_net_tensor(net, i): same numel), for checkpoints. */
 float *gan_ema_tensor(gan_ema *ema, gan_net *net, int i);
 int64_t gan_ema_num_updates(const gan_ema *ema);
+/* The decay to use for update number k (0-based) of an EMA with the given decay: the smaller of
+ * decay and (1 + k) / (10 + k) (TensorFlow's num_updates warm-up), so the average follows G
+ * closely at first instead of staying near the initial weights for ~1 / (1 - decay) updates. */
+float gan_ema_warmup_decay(float decay, int64_t k);
 
 /* -- the model zoo (src/gan/models.c) */
 
@@ -979,7 +983,8 @@ typedef struct gan_train_opts {
     float gp;             /* > 0: lambda of WGAN-GP's gradient penalty (10) */
     float r1;             /* > 0: gamma of the R1 penalty on real data */
     int r1_every;         /* lazy R1: applied (scaled by r1_every) every r1_every D steps (1) */
-    float ema;            /* > 0: decay of an EMA of G's weights, updated after each G step */
+    float ema;            /* > 0: decay of an EMA of G's weights, updated after each G step
+                           * with gan_ema_warmup_decay(ema, G steps before it) */
 } gan_train_opts;
 
 gan_train_opts gan_train_opts_default(void);

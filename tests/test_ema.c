@@ -37,6 +37,52 @@ static void set_buffers(gan_net *net, uint64_t stream) {
         }
 }
 
+/* The warm-up rule, and the trainer using it: with n_critic 2, the shadow after three G steps
+ * is the recursion over G's weights after each G step with decays warmup(0.999, 0, 1, 2). */
+static void test_warmup(void) {
+    int ok = gan_ema_warmup_decay(0.999f, 0) == 0.1f && gan_ema_warmup_decay(0.5f, 100) == 0.5f &&
+             fabsf(gan_ema_warmup_decay(0.999f, 890) - 0.99f) < 1e-6f &&
+             gan_ema_warmup_decay(0.999f, 1000000) == 0.999f;
+    th_check(ok, "ema warm-up: min(decay, (1 + k) / (10 + k))", "k 0: %g, k 890: %g",
+             (double)gan_ema_warmup_decay(0.999f, 0), (double)gan_ema_warmup_decay(0.999f, 890));
+    gan_model_config mc = {.kind = GAN_MODEL_MLP, .nz = 8, .channels = 1, .size = 4};
+    gan_model *m;
+    GAN_ASSERT(gan_model_new(&mc, 3, &m) == GAN_OK);
+    gan_train_opts o = gan_train_opts_default();
+    o.n_critic = 2;
+    o.ema = 0.999f;
+    gan_trainer t;
+    gan_trainer_init(&t, m, &o);
+    gan_net *G = gan_model_G(m);
+    int64_t n = gan_net_num_params(G);
+    double *want = malloc(sizeof(double) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) want[i] = gan_net_weights(G)[i];
+    gan_ctx *ctx = gan_ctx_new(0), *data = gan_ctx_new(0);
+    gan_tensor *real = gan_rand(data, GAN_SHAPE(8, 1, 4, 4), 1, 0);
+    gan_step_stats st;
+    int g_steps = 0;
+    for (int i = 0; i < 6; i++) {
+        gan_trainer_step(&t, ctx, real, &st);
+        gan_ctx_reset(ctx);
+        if (isnan(st.loss_g)) continue;
+        double d = gan_ema_warmup_decay(o.ema, g_steps++);
+        for (int64_t e = 0; e < n; e++) want[e] = d * want[e] + (1 - d) * gan_net_weights(G)[e];
+    }
+    const float *shadow = gan_ema_tensor(t.ema, G, 0);
+    double worst = 0;
+    for (int64_t e = 0; e < n; e++) {
+        double r = fabs(shadow[e] - want[e]) / (fabs(want[e]) + 1e-3);
+        if (r > worst) worst = r;
+    }
+    th_check(g_steps == 3 && worst < 1e-5, "trainer: ema warms up by G steps", "%d G steps, max rel %.2e",
+             g_steps, worst);
+    free(want);
+    gan_trainer_free(&t);
+    gan_model_free(m);
+    gan_ctx_free(ctx);
+    gan_ctx_free(data);
+}
+
 int main(void) {
     small_net a = make_net(1), b = make_net(2);
     gan_net *net = a.net;
@@ -135,5 +181,6 @@ int main(void) {
     gan_ema_free(NULL);
     gan_net_free(a.net);
     gan_net_free(b.net);
+    test_warmup();
     return th_done("test_ema");
 }

@@ -107,7 +107,9 @@ void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_s
         gan_backward(ctx, loss_g);
         optim_step(t, G, 1);
         gan_net_requires_grad(D, 1);
-        if (t->ema) gan_ema_update(t->ema, G, o->ema);
+        /* the G steps before this one follow from the step counter, so a resumed run warms
+         * up exactly as an uninterrupted one */
+        if (t->ema) gan_ema_update(t->ema, G, gan_ema_warmup_decay(o->ema, t->step / o->n_critic));
         st->loss_g = loss_g->data[0];
     }
     gan_net_requires_grad(G, 1);

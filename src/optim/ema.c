@@ -116,3 +116,8 @@ float *gan_ema_tensor(gan_ema *ema, gan_net *net, int i) {
 }
 
 int64_t gan_ema_num_updates(const gan_ema *ema) { return ema->updates; }
+
+float gan_ema_warmup_decay(float decay, int64_t k) {
+    float w = (float)((1.0 + (double)k) / (10.0 + (double)k));
+    return w < decay ? w : decay;
+}
