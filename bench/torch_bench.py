@@ -41,33 +41,9 @@ import torch.nn.functional as F  # noqa: E402
 NZ = 100
 
 
-class _ConvT2dFn(torch.autograd.Function):
-    """conv_transpose2d whose gradients are computed as ordinary convolutions."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):
-        ctx.save_for_backward(x, weight)
-        ctx.conf = (stride, padding, bias is not None)
-        return F.conv_transpose2d(x, weight, bias, stride, padding)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, weight = ctx.saved_tensors
-        stride, padding, has_bias = ctx.conf
-        gy = gy.contiguous()
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = F.conv2d(gy, weight, None, stride, padding)
-        if ctx.needs_input_grad[1]:
-            gw = torch.nn.grad.conv2d_weight(gy, weight.shape, x, stride, padding)
-        if has_bias and ctx.needs_input_grad[2]:
-            gb = gy.sum((0, 2, 3))
-        return gx, gw, gb, None, None
-
-
-class FastConvTranspose2d(nn.ConvTranspose2d):
-    def forward(self, x, output_size=None):
-        return _ConvT2dFn.apply(x, self.weight, self.bias, self.stride, self.padding)
+# the ConvTranspose2d whose backward runs as ordinary convolutions (the "fast" setting) is the
+# DCGAN-28 twin's; this folder is on sys.path when the script runs
+from torch_dcgan28 import FastConvTranspose2d  # noqa: E402
 
 
 def build(model, convT):
