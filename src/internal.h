@@ -71,4 +71,19 @@ void gan_cpu_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
 /* Runs a loop body for i in [0, n) split in fixed chunks across OpenMP threads. */
 #define GAN_PARALLEL_MIN 32768   /* below this many elements, one thread is faster */
 
+/* LeakyReLU's factor, 1.0f where x > 0 else slope (one_bits / slope_bits: those floats' bits),
+ * chosen with integer ops on x's bits (x > 0 iff its bits are a positive int32): a float
+ * compare in a select may trap, which keeps GCC -O2 from if-converting, and so from
+ * vectorising, the loops that use it. For y = x * factor(x), factor(y) == factor(x) (a negative
+ * x gives a negative or -0 product), so the fused ops read the mask back from their output. */
+static inline float gan_leaky_factor(float x, uint32_t one_bits, uint32_t slope_bits) {
+    int32_t b;
+    memcpy(&b, &x, sizeof b);
+    uint32_t m = (uint32_t) - (int32_t)(b > 0);
+    uint32_t r = (one_bits & m) | (slope_bits & ~m);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
 #endif

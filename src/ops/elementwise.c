@@ -385,19 +385,6 @@ static gan_tensor *leaky_mask(gan_ctx *ctx, gan_tensor *a, float slope) {
     return m;
 }
 
-/* The mask value, 1.0f where x > 0 else slope, chosen with integer ops on the bits (x > 0 iff
- * its bits are a positive int32): a float compare in a select may trap, which keeps GCC -O2
- * from if-converting, and so from vectorising, the loops below. */
-static inline float leaky_factor(float x, uint32_t one_bits, uint32_t slope_bits) {
-    int32_t b;
-    memcpy(&b, &x, sizeof b);
-    uint32_t m = (uint32_t) - (int32_t)(b > 0);
-    uint32_t r = (one_bits & m) | (slope_bits & ~m);
-    float f;
-    memcpy(&f, &r, sizeof f);
-    return f;
-}
-
 static void float_bits(float one, float slope, uint32_t *one_bits, uint32_t *slope_bits) {
     memcpy(one_bits, &one, sizeof *one_bits);
     memcpy(slope_bits, &slope, sizeof *slope_bits);
@@ -417,7 +404,7 @@ RULE(leaky_relu_bw) {
     uint32_t ob, sb;
     float_bits(1.0f, slope, &ob, &sb);
 #pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * leaky_factor(px[i], ob, sb);
+    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * gan_leaky_factor(px[i], ob, sb);
     din[0] = dx;
 }
 
@@ -430,7 +417,7 @@ gan_tensor *gan_leaky_relu(gan_ctx *ctx, gan_tensor *a, float slope) {
     uint32_t ob, sb;
     float_bits(1.0f, slope, &ob, &sb);
 #pragma omp parallel for simd schedule(static) if (n > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) po[i] = pa[i] * leaky_factor(pa[i], ob, sb);
+    for (int64_t i = 0; i < n; i++) po[i] = pa[i] * gan_leaky_factor(pa[i], ob, sb);
     gan_node *nd = gan_record(ctx, out, "leaky_relu", leaky_relu_bw, 1, &a);
     if (nd) nd->farg[0] = slope;
     return out;

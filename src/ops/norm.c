@@ -61,20 +61,6 @@ static inline void shifted_sums(const float *p, int64_t n, double k, double *s1,
     *s2 += t2;
 }
 
-/* LeakyReLU's factor, 1.0f where z > 0 else slope, chosen on z's bits (z > 0 iff its bits are a
- * positive int32), exactly as gan_leaky_relu chooses it: y = z * factor(z) is its output, and
- * factor(y) == factor(z) for every z (a negative z gives a negative or -0 product). Integer
- * selects keep the loops vectorisable. */
-static inline float act_factor(float z, uint32_t one_bits, uint32_t slope_bits) {
-    int32_t b;
-    memcpy(&b, &z, sizeof b);
-    uint32_t k = (uint32_t) - (int32_t)(b > 0);
-    uint32_t r = (one_bits & k) | (slope_bits & ~k);
-    float f;
-    memcpy(&f, &r, sizeof f);
-    return f;
-}
-
 /* An activation after the norm: off, or the bits of 1.0f and of the slope. */
 typedef struct { int on; uint32_t one, slope; } act_bits;
 
@@ -93,7 +79,7 @@ static inline void grad_sums(const float *x, const float *dy, const float *y, ac
                              int64_t n, double m, double *s1, double *s2) {
     double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, q[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
-#define DZ(k) (act.on ? dy[k] * act_factor(y[k], act.one, act.slope) : dy[k])
+#define DZ(k) (act.on ? dy[k] * gan_leaky_factor(y[k], act.one, act.slope) : dy[k])
     for (; i + 8 <= n; i += 8)
         for (int j = 0; j < 8; j++) {
             double g = (double)DZ(i + j);
@@ -166,7 +152,7 @@ static void group_grad_sums(const float *x, const float *dy, const float *y, act
 // z (n) -> z * factor(z), in place: the activation applied to a normalised row
 static inline void act_row(float *z, int64_t n, act_bits a) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) z[i] = z[i] * act_factor(z[i], a.one, a.slope);
+    for (int64_t i = 0; i < n; i++) z[i] = z[i] * gan_leaky_factor(z[i], a.one, a.slope);
 }
 
 // x (A,G,S), dy (A,G,S) or NULL -> out (A,G,S) = (x - m[g]) * p[g] + q[g] (+ r[g] * dy);
@@ -186,7 +172,7 @@ static void group_affine(const float *x, const float *dy, const float *y, float 
 #pragma omp simd
                 for (int64_t g = 0; g < v.G; g++)
                     oa[g] = (xa[g] - m[g]) * p[g] + q[g] +
-                            r[g] * (da[g] * act_factor(ya[g], act.one, act.slope));
+                            r[g] * (da[g] * gan_leaky_factor(ya[g], act.one, act.slope));
             } else if (dy) {
                 const float *da = dy + a * v.G;
 #pragma omp simd
@@ -211,7 +197,7 @@ static void group_affine(const float *x, const float *dy, const float *y, float 
             float rg = r[g];
 #pragma omp simd
             for (int64_t s = 0; s < v.S; s++)
-                orow[s] = (xr[s] - mg) * pg + qg + rg * (dr[s] * act_factor(yr[s], act.one, act.slope));
+                orow[s] = (xr[s] - mg) * pg + qg + rg * (dr[s] * gan_leaky_factor(yr[s], act.one, act.slope));
         } else if (dy) {
             const float *dr = dy + row * v.S;
             float rg = r[g];
@@ -502,7 +488,7 @@ static void leaky_inplace_bw(gan_ctx *ctx, gan_node *n, gan_tensor *g, gan_tenso
     const float *pg = g->data;
     float *pd = dx->data;
 #pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * act_factor(y[i], a.one, a.slope);
+    for (int64_t i = 0; i < len; i++) pd[i] = pg[i] * gan_leaky_factor(y[i], a.one, a.slope);
     din[0] = dx;
 }
 
@@ -513,7 +499,7 @@ gan_tensor *gan_leaky_relu_inplace(gan_ctx *ctx, gan_tensor *x, float slope) {
     int64_t len = x->numel;
     float *p = x->data;
 #pragma omp parallel for simd schedule(static) if (len > GAN_PARALLEL_MIN)
-    for (int64_t i = 0; i < len; i++) p[i] = p[i] * act_factor(p[i], a.one, a.slope);
+    for (int64_t i = 0; i < len; i++) p[i] = p[i] * gan_leaky_factor(p[i], a.one, a.slope);
     gan_node *nd = gan_record(ctx, y, "leaky_relu_inplace", leaky_inplace_bw, 1, &x);
     if (nd) nd->farg[0] = slope;
     return y;
