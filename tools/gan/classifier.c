@@ -19,16 +19,6 @@ static double cpu_seconds(void) {
            ru.ru_stime.tv_usec * 1e-6;
 }
 
-static int load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb) {
-    if (gan_dataset_load(spec, 0, im, lb)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-    if (!lb->data) {
-        gan_u8_images_free(im);
-        return cli_error(CMD, CLI_RUNTIME, "--data %s: no labels (a classifier needs labelled data: "
-                         "an IDX file with its labels file beside it)", spec);
-    }
-    return CLI_OK;
-}
-
 typedef struct train_view {
     progress pr;
     float loss_avg, acc_avg;         /* smoothed over ~50 steps, for display */
@@ -176,10 +166,9 @@ static int cmd_test_classifier(int argc, char **argv) {
     }
     gan_u8_images im;
     gan_u8_labels lb;
-    rc = load_labelled(data, &im, &lb);
-    if (rc) {
+    if (splits_load_labelled(data, &im, &lb)) {
         gan_classifier_free(c);
-        return rc;
+        return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     }
     double acc = 0;
     double t0 = now_seconds();

@@ -22,7 +22,7 @@ int splits_test_spec(const char *data, char *buf, size_t n) {
     return 1;
 }
 
-static gan_status load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb) {
+gan_status splits_load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb) {
     gan_status s = gan_dataset_load(spec, 0, im, lb);
     if (s) return s;
     if (!lb->data) {
@@ -46,7 +46,7 @@ static void view(const gan_u8_images *im, const gan_u8_labels *lb, int first, in
 
 gan_status splits_load(const char *data, const char *test, data_splits *s) {
     memset(s, 0, sizeof *s);
-    gan_status st = load_labelled(data, &s->all, &s->all_labels);
+    gan_status st = splits_load_labelled(data, &s->all, &s->all_labels);
     if (st) return st;
     int n = s->all.n;
     char spec[4200];
@@ -54,7 +54,7 @@ gan_status splits_load(const char *data, const char *test, data_splits *s) {
         snprintf(s->test_name, sizeof s->test_name, "nothing (--test none)");
     } else if (test || splits_test_spec(data, spec, sizeof spec)) {
         const char *name = test ? test : spec;
-        if ((st = load_labelled(name, &s->test_own, &s->test_own_labels))) goto fail;
+        if ((st = splits_load_labelled(name, &s->test_own, &s->test_own_labels))) goto fail;
         if (s->test_own.c != s->all.c || s->test_own.h != s->all.h || s->test_own.w != s->all.w) {
             st = gan_fail(GAN_ERR_MISMATCH, "test set %s holds %dx%dx%d images, the training data %s %dx%dx%d",
                           name, s->test_own.h, s->test_own.w, s->test_own.c, data, s->all.h, s->all.w, s->all.c);

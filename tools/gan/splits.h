@@ -23,6 +23,8 @@ typedef struct data_splits {
  * own test split, a spec, or "none" (no test split: test.n = 0). Messages name the spec. */
 gan_status splits_load(const char *data, const char *test, data_splits *s);
 void splits_free(data_splits *s);
+/* Images and labels of a spec; GAN_ERR_ARG naming it when it has no labels. */
+gan_status splits_load_labelled(const char *spec, gan_u8_images *im, gan_u8_labels *lb);
 /* The test split that goes with a training spec (fashion-mnist -> fashion-mnist:test,
  * .../train-X -> .../t10k-X when that file exists): 1 and buf set, or 0. */
 int splits_test_spec(const char *data, char *buf, size_t n);
