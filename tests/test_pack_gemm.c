@@ -250,6 +250,17 @@ int main(void) {
         {5, 1, 6, 6, 10, 4, 4, 2, 1, 0},     /* grey, 3x3 dy: a sliver spans three samples */
         {8, 32, 14, 14, 40, 4, 4, 2, 1, 0},  /* enough work for the threads */
         {3, 16, 8, 20, 24, 3, 3, 1, 1, 0},   /* wide rows: contiguous patch copies */
+        /* stride 1 reads shifted padded images: slivers and K blocks that cross samples,
+         * scratch columns, K split in parts (weight grad), C < 6 (old adjoint path) */
+        {4, 32, 28, 28, 32, 3, 3, 1, 1, 0},  /* the 28x28 ResNet's 3x3 conv */
+        {3, 32, 14, 14, 40, 1, 1, 1, 0, 0},  /* its 1x1 shortcut: no padding, no copy */
+        {2, 5, 8, 8, 7, 3, 3, 1, 0, 0},      /* 3x3 without padding */
+        {2, 6, 9, 7, 8, 5, 5, 1, 2, 0},      /* 5x5, pad 2 */
+        {2, 7, 6, 6, 8, 3, 3, 1, 2, 0},      /* pad KH-1: the adjoint's dy needs no padding */
+        {2, 5, 24, 23, 7, 5, 5, 1, 2, 0},    /* 5x5, pad 2, wide enough to read shifted */
+        {2, 7, 25, 25, 8, 3, 3, 1, 2, 0},    /* pad KH-1, shifted */
+        {2, 7, 6, 6, 8, 3, 3, 1, 3, 0},      /* pad past KH-1: the adjoint's phase path */
+        {3, 32, 7, 7, 1, 3, 3, 1, 1, 0},     /* one output channel (the ResNet's last conv) */
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) check_conv(convs[i]);
     check_no_alloc();

@@ -1,6 +1,12 @@
 /* conv_gemm.c — conv2d, its adjoint (conv_transpose2d) and its weight gradient as single GEMMs
  * over the whole batch (pack_gemm.c), with packers that read the tensors in place.
  *
+ *   stride 1:      all three read a zero-padded copy of the image in place as a shifted
+ *                  operand (gan_pg_shifted): tap (c, kh, kw) is the padded image shifted by
+ *                  c*Hp*Wp + kh*Wp + kw, so the GEMM runs over the padded grid (its columns
+ *                  past the output's width are computed and dropped: 2*pad/Wp of the work) and
+ *                  nothing is packed but the weights. The ResNet's 3x3 and 1x1 convs.
+ *
  *   conv2d:        y (OC, N*HO*WO) = w (OC, C*KH*KW) @ patches(x)
  *   adjoint:       split by output phase (ih mod s, iw mod s): each phase of dx is a stride-1
  *                  correlation of dy with the taps kh = (ih + pad) mod s (mod s), so every
@@ -294,32 +300,7 @@ static void pack_patches(const gan_pgemm *g, int k0, int kc, int j0, int nc, flo
     }
 }
 
-/* ---------------------------------------------------------------- conv2d */
-
-/* x (N,C,H,W), w (OC,C,KH,KW), b (OC) or NULL -> y (N,OC,HO,WO) */
-static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y);
-
-void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
-                    float *y) {
-    gan_pg_lock();
-    conv2d(g, x, w, b, y);
-    gan_pg_unlock();
-}
-
-static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
-    const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
-    gan_pg_strided wa = {w, K, 1};
-    patch_b pb = {x, g->C, g->H, g->W, g->HO, g->WO, g->stride, g->stride,
-                  g->KH, g->KW, -g->pad, 1, -g->pad, 1, 0};
-    pad_patches(&pb, 1, g->N);
-    gan_pgemm gm = {.M = g->OC, .N = g->N * P, .K = K, .pack_a = gan_pg_pack_a_strided,
-                    .pack_b = pack_patches, .a_ud = &wa, .b_ud = &pb, .c = y, .sm = P,
-                    .sn = (int64_t)g->OC * P, .su = g->WO, .sv = 1, .P = P, .QW = g->WO,
-                    .bias = b};
-    gan_pgemm_run(&gm);
-}
-
-/* ---------------------------------------------------------------- adjoint (conv_transpose2d)
+/* ---------------------------------------------------------------- the adjoint's weights
  * A (c, (oc, th, tw)) = w[oc, c, krh + s*th, krw + s*tw]: the taps of one output phase. */
 typedef struct tap_a {
     const float *w;
@@ -348,6 +329,160 @@ static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
         for (int r = 0; r < MR; r++) dst[k * MR + r] = r < mr ? src[r * kk] : 0.0f;
     }
 }
+
+/* ---------------------------------------------------------------- stride 1: shifted images */
+
+static int64_t *off_buf;
+static size_t off_cap;
+
+/* off[(c, th, tw)] = c*plane + (h0 + dh*th)*Wp + w0 + dw*tw for c < C, th < TH, tw < TW */
+static const int64_t *tap_offsets(int C, int TH, int TW, int64_t plane, int Wp, int h0, int dh,
+                                  int w0, int dw) {
+    size_t n = (size_t)C * TH * TW;
+    if (n > off_cap) {
+        gan_free(off_buf);
+        off_cap = n + n / 4;
+        off_buf = gan_malloc(off_cap * sizeof(int64_t));
+    }
+    int64_t *o = off_buf;
+    for (int c = 0; c < C; c++)
+        for (int th = 0; th < TH; th++)
+            for (int tw = 0; tw < TW; tw++) *o++ = c * plane + (int64_t)(h0 + dh * th) * Wp + w0 + dw * tw;
+    return off_buf;
+}
+
+/* Whether a product over rows x Wp of the padded grid reads the image shifted rather than
+ * packing patches. Measured on the ResNet's 32-channel convs (one thread, Zen 3): reading in
+ * place wins for a 3x3 conv on a 28 or 32 grid (~15%), loses on a 14 or 16 grid (~10%: each
+ * sliver's rows lie in scattered lines, re-read from L2 for every panel) and for 1x1 convs
+ * (K = C rows: the packed copy is cheap). The weight gradient always gains (see below). */
+static int shifted_wins(const gan_conv_geom *g, int rows, int Wp) {
+    return g->stride == 1 && g->KH * g->KW > 1 && (int64_t)rows * Wp >= 512;
+}
+
+/* y (OC, (n, oh, v)) = w (OC, C*KH*KW) @ shifted xp, v over the padded width Wp, v >= WO dropped */
+static void conv2d_shifted(const gan_conv_geom *g, const float *x, const float *w, const float *b,
+                           float *y) {
+    const int p = g->pad, Hp = g->H + 2 * p, Wp = g->W + 2 * p, K = g->C * g->KH * g->KW;
+    const int64_t plane = (int64_t)Hp * Wp, P = (int64_t)g->HO * g->WO;
+    /* the reads of the last sample run KW-1 floats past its end: padded_copy leaves SLACK */
+    const float *xp = p || g->KW > 1 ? padded_copy(x, g->N, g->C, g->H, g->W, p, p, p, p) : x;
+    gan_pg_shifted sb = {xp, tap_offsets(g->C, g->KH, g->KW, plane, Wp, 0, 1, 0, 1),
+                         (int64_t)g->HO * Wp, g->C * plane};
+    gan_pg_strided wa = {w, K, 1};
+    gan_pgemm gm = {.M = g->OC, .N = (int)(g->N * sb.span), .K = K,
+                    .pack_a = gan_pg_pack_a_strided, .pack_b = gan_pg_pack_b_shifted, .a_ud = &wa,
+                    .b_ud = &sb, .c = y, .sm = P, .sn = g->OC * P, .su = g->WO, .sv = 1,
+                    .P = (int)sb.span, .QW = Wp, .QV = g->WO, .bias = b,
+                    .in_place = GAN_PG_B_SHIFTED};
+    gan_pgemm_run(&gm);
+}
+
+/* dx (C, (n, ih, v)) = taps of w (C, OC*KH*KW) @ shifted dyp, dy padded by KH-1-pad / KW-1-pad
+ * on each side so that tap (oc, th, tw) reads dy[oc, ih + pad - th, v + pad - tw] */
+static void adjoint_shifted(const gan_conv_geom *g, const float *dy, const float *w,
+                            const float *b, float *dx) {
+    const int ph = g->KH - 1 - g->pad, pw = g->KW - 1 - g->pad;
+    const int Hp = g->HO + 2 * ph, Wp = g->WO + 2 * pw;
+    const int64_t plane = (int64_t)Hp * Wp, hw = (int64_t)g->H * g->W;
+    const float *dyp = padded_copy(dy, g->N, g->OC, g->HO, g->WO, ph, ph, pw, pw);
+    gan_pg_shifted sb = {dyp, tap_offsets(g->OC, g->KH, g->KW, plane, Wp, g->KH - 1, -1, g->KW - 1, -1),
+                         (int64_t)g->H * Wp, g->OC * plane};
+    tap_a ta = {w, g->C, g->KH, g->KW, 1, 0, 0, g->KH, g->KW};
+    gan_pgemm gm = {.M = g->C, .N = (int)(g->N * sb.span), .K = g->OC * g->KH * g->KW,
+                    .pack_a = pack_taps, .pack_b = gan_pg_pack_b_shifted, .a_ud = &ta,
+                    .b_ud = &sb, .c = dx, .sm = hw, .sn = g->C * hw, .su = g->W, .sv = 1,
+                    .P = (int)sb.span, .QW = Wp, .QV = g->W, .bias = b,
+                    .in_place = GAN_PG_B_SHIFTED};
+    gan_pgemm_run(&gm);
+}
+
+/* B ((n, oh, v), oc) = dy[n, oc, oh, v] for v < WO, 0 for v in [WO, Wp): dy on the padded grid,
+ * transposed (8x8 blocks where 8 columns of a row are real) */
+typedef struct dyt_b { const float *dy; int OC, HO, WO, Wp; } dyt_b;
+
+static void pack_dy_t(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
+    const dyt_b *db = g->b_ud;
+    const int64_t P = (int64_t)db->HO * db->WO, span = (int64_t)db->HO * db->Wp;
+    for (int jl = 0; jl < nc; jl += NR) {
+        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        const int nr = nc - jl < NR ? nc - jl : NR, oc0 = j0 + jl;
+        int64_t n = k0 / span, q = k0 % span;
+        int oh = (int)(q / db->Wp), v = (int)(q % db->Wp);
+        for (int k = 0; k < kc;) {
+            int run = db->Wp - v < kc - k ? db->Wp - v : kc - k;
+            int real = db->WO - v < run ? db->WO - v : run;
+            const float *src = db->dy + (n * db->OC + oc0) * P + (int64_t)oh * db->WO + v;
+            int e = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+            if (nr == NR)
+                for (; e + 8 <= real; e += 8) {
+                    gan_pg_transpose8(src + e, P, d + (int64_t)(k + e) * NR);
+                    gan_pg_transpose8(src + e + 8 * P, P, d + (int64_t)(k + e) * NR + 8);
+                }
+#endif
+            for (; e < run; e++)
+                for (int l = 0; l < NR; l++)
+                    d[(int64_t)(k + e) * NR + l] = e < real && l < nr ? src[l * P + e] : 0.0f;
+            k += run;
+            v += run;
+            if (v == db->Wp) {
+                v = 0;
+                if (++oh == db->HO) {
+                    oh = 0;
+                    n++;
+                }
+            }
+        }
+    }
+}
+
+/* dw^T ((c, kh, kw), oc) = shifted xp (C*KH*KW, (n, oh, v)) @ dy on the padded grid. Here the
+ * image is A, read by six sequential row streams, and dy, transposed once per block, is the
+ * packed B: 1.4-2.3x the patch-gathering path on the ResNet's 3x3 and 1x1 convs at 7-32. */
+static void weight_grad_shifted(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
+    const int p = g->pad, Hp = g->H + 2 * p, Wp = g->W + 2 * p, K = g->C * g->KH * g->KW;
+    const int64_t plane = (int64_t)Hp * Wp;
+    const float *xp = p || g->KW > 1 ? padded_copy(x, g->N, g->C, g->H, g->W, p, p, p, p) : x;
+    gan_pg_shifted sa = {xp, tap_offsets(g->C, g->KH, g->KW, plane, Wp, 0, 1, 0, 1),
+                         (int64_t)g->HO * Wp, g->C * plane};
+    dyt_b db = {dy, g->OC, g->HO, g->WO, Wp};
+    gan_pgemm gm = {.M = K, .N = g->OC, .K = (int)(g->N * sa.span), .pack_a = gan_pg_pack_a_shifted,
+                    .pack_b = pack_dy_t, .a_ud = &sa, .b_ud = &db, .c = dw, .sm = 1, .sv = K,
+                    .P = g->OC, .QW = g->OC, .in_place = GAN_PG_A_SHIFTED};
+    gan_pgemm_run(&gm);
+}
+
+/* ---------------------------------------------------------------- conv2d */
+
+/* x (N,C,H,W), w (OC,C,KH,KW), b (OC) or NULL -> y (N,OC,HO,WO) */
+static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y);
+
+void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
+                    float *y) {
+    gan_pg_lock();
+    conv2d(g, x, w, b, y);
+    gan_pg_unlock();
+}
+
+static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    if (shifted_wins(g, g->HO, g->WO + 2 * g->pad)) {
+        conv2d_shifted(g, x, w, b, y);
+        return;
+    }
+    const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
+    gan_pg_strided wa = {w, K, 1};
+    patch_b pb = {x, g->C, g->H, g->W, g->HO, g->WO, g->stride, g->stride,
+                  g->KH, g->KW, -g->pad, 1, -g->pad, 1, 0};
+    pad_patches(&pb, 1, g->N);
+    gan_pgemm gm = {.M = g->OC, .N = g->N * P, .K = K, .pack_a = gan_pg_pack_a_strided,
+                    .pack_b = pack_patches, .a_ud = &wa, .b_ud = &pb, .c = y, .sm = P,
+                    .sn = (int64_t)g->OC * P, .su = g->WO, .sv = 1, .P = P, .QW = g->WO,
+                    .bias = b};
+    gan_pgemm_run(&gm);
+}
+
+/* ---------------------------------------------------------------- adjoint (conv_transpose2d) */
 
 /* The s*s phases as one batch of products of equal shape (H, W, KH, KW multiples of s), each
  * into its own contiguous block of scratch laid out (c, n, a, b), so the micro-kernel stores
@@ -438,6 +573,11 @@ static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, con
         return;
     }
     const int KK = g->KH * g->KW, CKK = g->C * KK, P = g->HO * g->WO;
+    if (p <= g->KH - 1 && p <= g->KW - 1 && g->C >= MR &&
+        shifted_wins(g, H, g->WO + 2 * (g->KW - 1 - p))) {
+        adjoint_shifted(g, dy, w, b, dx);
+        return;
+    }
     if ((int64_t)2 * CKK + g->OC < (int64_t)g->OC * KK) {
         /* few image channels (RGB, grey): per-phase GEMMs would have 1-3 rows and pack each
          * patch of dy for 1-3 multiply-adds. Instead cols (C*KH*KW, HO*WO) = w^T @ dy reads dy
@@ -593,6 +733,10 @@ void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const fl
 }
 
 static void weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
+    if (g->stride == 1) {
+        weight_grad_shifted(g, x, dy, dw);
+        return;
+    }
     const int K = g->C * g->KH * g->KW, P = g->HO * g->WO;
     dy_a da = {dy, g->OC, P};
     wg_b wb = {x, g->C, g->H, g->W, g->KH, g->KW, g->stride, g->pad, g->HO, g->WO};

@@ -45,8 +45,9 @@ static float *grow(float **buf, size_t *cap, size_t floats) {
  * The wrappers below fix the strides at compile time; the arithmetic is the same in all. */
 #if defined(__AVX2__) && defined(__FMA__)
 static inline __attribute__((always_inline)) void
-kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks, const float *restrict b,
-          int64_t bks, float *restrict c, int64_t ldc, const float *init, int add) {
+kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks, const float *const *arow,
+          const float *restrict b, int64_t bks, const int64_t *boff, float *restrict c,
+          int64_t ldc, const float *init, int add) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (init) {
         c00 = c01 = _mm256_set1_ps(init[0]);
@@ -58,30 +59,33 @@ kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks, const float
     } else {
         c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
     }
+    const float *a0 = arow ? arow[0] : a, *a1 = arow ? arow[1] : a + ars,
+                *a2 = arow ? arow[2] : a + 2 * ars, *a3 = arow ? arow[3] : a + 3 * ars,
+                *a4 = arow ? arow[4] : a + 4 * ars, *a5 = arow ? arow[5] : a + 5 * ars;
+    if (arow) aks = 1;
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
-        /* packed slivers are 32-byte aligned; rows of a matrix need not be */
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), t;
-        t = _mm256_broadcast_ss(a + 0 * ars);
+        /* packed slivers are 32-byte aligned; rows of a matrix or an image need not be */
+        const float *bk = boff ? b + boff[k] : b + k * bks;
+        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8), t;
+        t = _mm256_broadcast_ss(a0 + k * aks);
         c00 = _mm256_fmadd_ps(t, b0, c00);
         c01 = _mm256_fmadd_ps(t, b1, c01);
-        t = _mm256_broadcast_ss(a + 1 * ars);
+        t = _mm256_broadcast_ss(a1 + k * aks);
         c10 = _mm256_fmadd_ps(t, b0, c10);
         c11 = _mm256_fmadd_ps(t, b1, c11);
-        t = _mm256_broadcast_ss(a + 2 * ars);
+        t = _mm256_broadcast_ss(a2 + k * aks);
         c20 = _mm256_fmadd_ps(t, b0, c20);
         c21 = _mm256_fmadd_ps(t, b1, c21);
-        t = _mm256_broadcast_ss(a + 3 * ars);
+        t = _mm256_broadcast_ss(a3 + k * aks);
         c30 = _mm256_fmadd_ps(t, b0, c30);
         c31 = _mm256_fmadd_ps(t, b1, c31);
-        t = _mm256_broadcast_ss(a + 4 * ars);
+        t = _mm256_broadcast_ss(a4 + k * aks);
         c40 = _mm256_fmadd_ps(t, b0, c40);
         c41 = _mm256_fmadd_ps(t, b1, c41);
-        t = _mm256_broadcast_ss(a + 5 * ars);
+        t = _mm256_broadcast_ss(a5 + k * aks);
         c50 = _mm256_fmadd_ps(t, b0, c50);
         c51 = _mm256_fmadd_ps(t, b1, c51);
-        a += aks;
-        b += bks;
     }
 #define ROW(r, x0, x1)                                                                         \
     do {                                                                                       \
@@ -103,14 +107,19 @@ kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks, const float
 }
 #else
 static inline void kernel_at(int kc, const float *restrict a, int64_t ars, int64_t aks,
-                             const float *restrict b, int64_t bks, float *restrict c, int64_t ldc,
+                             const float *const *arow, const float *restrict b, int64_t bks,
+                             const int64_t *boff, float *restrict c, int64_t ldc,
                              const float *init, int add) {
     float acc[MR][NR];
     for (int r = 0; r < MR; r++)
         for (int l = 0; l < NR; l++) acc[r][l] = init ? init[r] : 0.0f;
-    for (int k = 0; k < kc; k++, a += aks, b += bks)
-        for (int r = 0; r < MR; r++)
-            for (int l = 0; l < NR; l++) acc[r][l] += a[r * ars] * b[l];
+    for (int k = 0; k < kc; k++) {
+        const float *bk = boff ? b + boff[k] : b + k * bks;
+        for (int r = 0; r < MR; r++) {
+            float av = arow ? arow[r][k] : a[r * ars + k * aks];
+            for (int l = 0; l < NR; l++) acc[r][l] += av * bk[l];
+        }
+    }
     for (int r = 0; r < MR; r++)
         for (int l = 0; l < NR; l++) c[r * ldc + l] = add ? c[r * ldc + l] + acc[r][l] : acc[r][l];
 }
@@ -119,17 +128,27 @@ static inline void kernel_at(int kc, const float *restrict a, int64_t ars, int64
 /* both packed */
 static void kernel(int kc, const float *a, const float *b, float *c, int64_t ldc,
                    const float *init, int add) {
-    kernel_at(kc, a, 1, MR, b, NR, c, ldc, init, add);
+    kernel_at(kc, a, 1, MR, NULL, b, NR, NULL, c, ldc, init, add);
 }
 /* B read in place (row stride bks) */
 static void kernel_bd(int kc, const float *a, const float *b, int64_t bks, float *c, int64_t ldc,
                       const float *init, int add) {
-    kernel_at(kc, a, 1, MR, b, bks, c, ldc, init, add);
+    kernel_at(kc, a, 1, MR, NULL, b, bks, NULL, c, ldc, init, add);
 }
 /* A read in place (row stride ars, k contiguous) */
 static void kernel_ad(int kc, const float *a, int64_t ars, const float *b, float *c, int64_t ldc,
                       const float *init, int add) {
-    kernel_at(kc, a, ars, 1, b, NR, c, ldc, init, add);
+    kernel_at(kc, a, ars, 1, NULL, b, NR, NULL, c, ldc, init, add);
+}
+/* B's row k at b + boff[k] (a shifted image) */
+static void kernel_bs(int kc, const float *a, const float *b, const int64_t *boff, float *c,
+                      int64_t ldc, const float *init, int add) {
+    kernel_at(kc, a, 1, MR, NULL, b, 0, boff, c, ldc, init, add);
+}
+/* A's rows at arow[0..6), each contiguous along k (a shifted image) */
+static void kernel_as(int kc, const float *const *arow, const float *b, float *c, int64_t ldc,
+                      const float *init, int add) {
+    kernel_at(kc, NULL, 0, 1, arow, b, NR, NULL, c, ldc, init, add);
 }
 
 /* ---------------------------------------------------------------- driver */
@@ -138,8 +157,9 @@ static void kernel_ad(int kc, const float *a, int64_t ars, const float *b, float
 typedef struct cview {
     float *c;
     int64_t sm, sn, su, sv;
-    int P, QW;
+    int P, QW, QV;
 } cview;
+#define DISCARD INT64_MIN   /* the offset of a scratch column (v >= QV): never stored */
 
 typedef struct plan {
     int npan, mpad, chunks, groups, ppg, items, threads;
@@ -184,11 +204,12 @@ static plan make_plan(const gan_pgemm *g) {
     return p;
 }
 
-/* offsets of C columns [j0, j0 + n) relative to c (the row term excluded); P is a multiple of QW */
+/* offsets of C columns [j0, j0 + n) relative to c (the row term excluded), DISCARD for scratch
+ * columns; P is a multiple of QW */
 static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
     int nn = j0 / cv->P, q = j0 % cv->P, u = q / cv->QW, v = q % cv->QW;
     for (int i = 0; i < n; i++) {
-        off[i] = nn * cv->sn + u * cv->su + v * cv->sv;
+        off[i] = cv->QV && v >= cv->QV ? DISCARD : nn * cv->sn + u * cv->su + v * cv->sv;
         if (++q == cv->P) {
             q = u = v = 0;
             nn++;
@@ -201,8 +222,14 @@ static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
 
 /* Operands read in place by the micro-kernel (no packing): A (m, k) at a[m * lda + k], B (k, j)
  * at b[k * ldb + j]; NULL when packed. bpre: B packed once for all its columns (one column
- * chunk shared by several row groups), the KC block from k at bpre + (k - ka) * nsl * NR. */
-typedef struct direct { const float *a, *b, *bpre; int64_t lda, ldb; } direct;
+ * chunk shared by several row groups), the KC block from k at bpre + (k - ka) * nsl * NR.
+ * ash / bsh: a shifted operand (gan_pg_shifted), read in place where a panel or sliver lies
+ * within one sample. */
+typedef struct direct {
+    const float *a, *b, *bpre;
+    int64_t lda, ldb;
+    const gan_pg_shifted *ash, *bsh;
+} direct;
 
 /* One item: rows of panels [mp0, mp1), columns [j0, j0 + nc), k in [k0, k1), into cv.
  * apack holds the panels packed for k from ka (shared, pre-packed), or is NULL: then the item
@@ -217,7 +244,7 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
     unsigned char contig[NC / NR];
     column_offsets(cv, j0, nc, off);
     for (int s = 0; s < nsl; s++) {
-        int ok = s * NR + NR <= nc;
+        int ok = s * NR + NR <= nc && off[s * NR] != DISCARD;
         for (int l = 1; ok && l < NR; l++) ok = off[s * NR + l] == off[s * NR] + l;
         contig[s] = (unsigned char)ok;
     }
@@ -226,29 +253,58 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
     float binit[MR];
     const float *adir = dir ? dir->a : NULL, *bdir = dir ? dir->b : NULL;
     const float *bpre = dir ? dir->bpre : NULL;
+    const gan_pg_shifted *ash = dir ? dir->ash : NULL, *bsh = dir ? dir->bsh : NULL;
     const int tail_s = nc % NR ? nsl - 1 : nsl;            /* first sliver B must pack */
     const int tail_mp = g->M % MR ? p->npan - 1 : p->npan; /* first panel A must pack */
+    /* a shifted B: where each full sliver starts, or NULL where it crosses samples */
+    const float *bsl[NC / NR];
+    if (bsh)
+        for (int s = 0; s < nsl; s++) {
+            int64_t j = j0 + s * NR, n = j / bsh->span, q = j % bsh->span;
+            bsl[s] = s < tail_s && q + NR <= bsh->span ? bsh->p + n * bsh->nstride + q : NULL;
+        }
     /* B read in place: each sliver meets all the item's panels while it is in L1 */
-    const int sl_outer = bdir != NULL, npn = mp1 - mp0;
-    for (int64_t kb0 = k0; kb0 < k1; kb0 += KC) {
-        int kc = (int)(k1 - kb0 < KC ? k1 - kb0 : KC);
+    const int sl_outer = bdir != NULL || bsh != NULL, npn = mp1 - mp0;
+    for (int64_t kb0 = k0, kc; kb0 < k1; kb0 += kc) {
+        kc = k1 - kb0 < KC ? k1 - kb0 : KC;
+        /* a shifted A's blocks end where its samples do, so that each is read in place */
+        if (ash && kb0 % ash->span + kc > ash->span) kc = ash->span - kb0 % ash->span;
         if (bpre) bpack = (float *)bpre + (kb0 - ka) * nsl * NR;   /* read only */
-        else if (!bdir) g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
+        else if (bsh) {
+            for (int s = 0; s < nsl; s++)
+                if (!bsl[s]) g->pack_b(g, (int)kb0, kc, j0 + s * NR, nc - s * NR < NR ? nc - s * NR : NR,
+                                       bpack + (int64_t)s * kc * NR);
+        } else if (!bdir) g->pack_b(g, (int)kb0, kc, j0, nc, bpack);
         else if (tail_s < nsl) g->pack_b(g, (int)kb0, kc, j0 + tail_s * NR, nc - tail_s * NR, bpack);
         if (adir) {
             if (tail_mp >= mp0 && tail_mp < mp1) g->pack_a(g, tail_mp * MR, (int)kb0, kc, atail);
-        } else if (!apack) {
+        } else if (!apack && !ash) {
             for (int mp = mp0; mp < mp1; mp++)
                 g->pack_a(g, mp * MR, (int)kb0, kc, abuf + (int64_t)(mp - mp0) * MR * kc);
         }
+        /* a shifted A: the block lies within one sample, or its panels are packed as met */
+        const float *arow[MR];
+        int64_t a_n = ash ? kb0 / ash->span : 0, a_q = ash ? kb0 % ash->span : 0;
+        int a_shift_ok = ash && a_q + kc <= ash->span, a_mp = -1;
         int over = over_first && kb0 == k0;      /* this block overwrites C */
         for (int i1 = 0; i1 < (sl_outer ? nsl : npn); i1++)
             for (int i2 = 0; i2 < (sl_outer ? npn : nsl); i2++) {
                 int s = sl_outer ? i1 : i2, mp = mp0 + (sl_outer ? i2 : i1);
                 int m0 = mp * MR, mr = g->M - m0 < MR ? g->M - m0 : MR;
                 const float *ap;
-                int a_in_place = 0;
-                if (adir && mp < tail_mp) {
+                int a_in_place = 0, a_rows = 0;
+                if (ash) {
+                    if (a_shift_ok && mr == MR) {
+                        if (mp != a_mp)
+                            for (int r = 0; r < MR; r++)
+                                arow[r] = ash->p + a_n * ash->nstride + a_q + ash->off[m0 + r];
+                        a_rows = 1;
+                    } else if (mp != a_mp) {
+                        g->pack_a(g, m0, (int)kb0, kc, atail);
+                    }
+                    a_mp = mp;
+                    ap = atail;
+                } else if (adir && mp < tail_mp) {
                     ap = adir + (int64_t)m0 * dir->lda + kb0;
                     a_in_place = 1;
                 } else if (adir) {
@@ -264,19 +320,24 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
                 }
                 float *crow = cv->c + (int64_t)m0 * cv->sm;
                 int jl = s * NR, nr = nc - jl < NR ? nc - jl : NR;
-                const float *bp = bdir ? (s < tail_s ? bdir + kb0 * dir->ldb + j0 + jl : bpack)
-                                       : bpack + (int64_t)s * kc * NR;
+                int b_shifted = bsh && bsl[s];
+                const float *bp = b_shifted ? bsl[s]
+                                  : bdir ? (s < tail_s ? bdir + kb0 * dir->ldb + j0 + jl : bpack)
+                                         : bpack + (int64_t)s * kc * NR;
                 int b_in_place = bdir && s < tail_s;
                 int direct_c = mr == MR && contig[s];
                 float *cd = direct_c ? crow + off[jl] : tmp;
                 int64_t ldc = direct_c ? cv->sm : NR;
                 int add = direct_c && !over;
-                if (a_in_place) kernel_ad(kc, ap, dir->lda, bp, cd, ldc, init, add);
+                if (a_rows) kernel_as(kc, arow, bp, cd, ldc, init, add);
+                else if (b_shifted) kernel_bs(kc, ap, bp, bsh->off + kb0, cd, ldc, init, add);
+                else if (a_in_place) kernel_ad(kc, ap, dir->lda, bp, cd, ldc, init, add);
                 else if (b_in_place) kernel_bd(kc, ap, bp, dir->ldb, cd, ldc, init, add);
                 else kernel(kc, ap, bp, cd, ldc, init, add);
                 if (direct_c) continue;
                 if (mr == MR && cv->sm == 1) {  /* C stored transposed: 6 adjacent floats per column */
                     for (int l = 0; l < nr; l++) {
+                        if (off[jl + l] == DISCARD) continue;
                         float *d = crow + off[jl + l];
                         for (int r = 0; r < MR; r++) d[r] = over ? tmp[r * NR + l] : d[r] + tmp[r * NR + l];
                     }
@@ -284,6 +345,7 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
                 }
                 for (int r = 0; r < mr; r++)
                     for (int l = 0; l < nr; l++) {
+                        if (off[jl + l] == DISCARD) continue;
                         float *d = crow + r * cv->sm + off[jl + l];
                         *d = over ? tmp[r * NR + l] : *d + tmp[r * NR + l];
                     }
@@ -298,7 +360,8 @@ static void fill_bias(const gan_pgemm *g, const cview *cv) {
         column_offsets(cv, j0, n, off);
         for (int m = 0; m < g->M; m++) {
             float v = g->bias ? g->bias[m] : 0.0f, *crow = cv->c + (int64_t)m * cv->sm;
-            for (int j = 0; j < n; j++) crow[off[j]] = v;
+            for (int j = 0; j < n; j++)
+                if (off[j] != DISCARD) crow[off[j]] = v;
         }
     }
 }
@@ -320,13 +383,24 @@ void gan_pgemm_run(const gan_pgemm *g) {
 
 static void pgemm_run(const gan_pgemm *g) {
     if (g->M <= 0 || g->N <= 0) return;
-    cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
+    cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW, g->QV};
     if (g->K <= 0) {
         if (!g->accumulate) fill_bias(g, &cv);
         return;
     }
     plan p = make_plan(g);
     float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
+    /* shifted operands (stride-1 convolutions) are read in place by run_block */
+    direct sdir = {NULL, NULL, NULL, 0, 0, NULL, NULL};
+    if (g->in_place & GAN_PG_A_SHIFTED) {
+        GAN_ASSERT(g->pack_a == gan_pg_pack_a_shifted);
+        sdir.ash = g->a_ud;
+    }
+    if (g->in_place & GAN_PG_B_SHIFTED) {
+        GAN_ASSERT(g->pack_b == gan_pg_pack_b_shifted);
+        sdir.bsh = g->b_ud;
+    }
+    const direct *shifted = sdir.ash || sdir.bsh ? &sdir : NULL;
 
     if (p.kparts > 1) {
         /* each item packs its own A panels; partial products land in part_buf, (M, N) each */
@@ -345,8 +419,8 @@ static void pgemm_run(const gan_pgemm *g) {
                 int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
                 int64_t k0 = (int64_t)part * p.kp, k1 = k0 + p.kp < g->K ? k0 + p.kp : g->K;
-                cview pv = {parts + part * mn, g->N, 0, 0, 1, g->N, g->N};
-                run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL, NULL);
+                cview pv = {parts + part * mn, g->N, 0, 0, 1, g->N, g->N, 0};
+                run_block(g, &p, &pv, mp0, mp1, j0, nc, k0, k1, 1, NULL, 0, abuf, bpack, NULL, shifted);
             }
             /* C = (C or bias) + parts in order 0, 1, ...: the sum's order is fixed */
 #pragma omp for schedule(static)
@@ -358,6 +432,7 @@ static void pgemm_run(const gan_pgemm *g) {
                     int n = g->N - j0 < NC ? g->N - j0 : NC;
                     column_offsets(&cv, j0, n, off);
                     for (int j = 0; j < n; j++) {
+                        if (off[j] == DISCARD) continue;
                         float s = 0.0f;
                         for (int q = 0; q < p.kparts; q++) s += parts[q * mn + (int64_t)m * g->N + j0 + j];
                         float *d = crow + off[j];
@@ -371,7 +446,8 @@ static void pgemm_run(const gan_pgemm *g) {
 
     /* operands gan_pg_matmul marked as readable in place (row-major, contiguous along the
      * kernel's inner direction) skip packing; see run_block */
-    direct dir = {NULL, NULL, NULL, 0, 0};
+    direct dir = sdir;
+    if (sdir.ash) p.ks = g->K;  /* nothing to pre-pack: one pass over K */
     if (g->in_place & GAN_PG_A_IN_PLACE) {
         const gan_pg_strided *sa = g->a_ud;
         GAN_ASSERT(g->pack_a == gan_pg_pack_a_strided && sa->sk == 1);
@@ -385,11 +461,11 @@ static void pgemm_run(const gan_pgemm *g) {
         dir.b = sb->p;
         dir.ldb = sb->sk;
     }
-    float *apack = dir.a ? NULL : grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
+    float *apack = dir.a || dir.ash ? NULL : grow(&a_buf, &a_cap, (size_t)(p.ks * p.mpad));
     /* one column chunk split in row groups (a narrow C: x @ w^T with a batch of 64 as C^T):
      * every group would pack the same B; pack it once, shared, next to A */
     const int64_t nslN = (g->N + NR - 1) / NR;
-    if (!dir.b && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
+    if (!dir.b && !dir.bsh && !dir.ash && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
         dir.bpre = grow(&bpre_buf, &bpre_cap, (size_t)(p.ks * nslN * NR));
     float *bpre = (float *)dir.bpre;
     for (int64_t ks0 = 0; ks0 < g->K; ks0 += p.ks) {
@@ -428,7 +504,7 @@ static void pgemm_run(const gan_pgemm *g) {
                 int j0 = chunk * NC, nc = g->N - j0 < NC ? g->N - j0 : NC;
                 int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
                 run_block(g, &p, &cv, mp0, mp1, j0, nc, ks0, ks0 + ksz, first, apack, ks0, NULL,
-                          bpack, g->bias, dir.a || dir.b || dir.bpre ? &dir : NULL);
+                          bpack, g->bias, dir.a || dir.b || dir.bpre || shifted ? &dir : NULL);
             }
         }
     }
@@ -449,7 +525,7 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
     int64_t ktot = 0;
     int ok = count > 0;
     for (int i = 0; ok && i < count; i++) {
-        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0;
+        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0 && !gs[i].in_place;
         ktot += gs[i].K;
     }
     gan_pgemm big = gs[0];
@@ -489,7 +565,7 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
             int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
             for (int i = 0; i < count; i++) {
                 const gan_pgemm *g = &gs[i];
-                cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW};
+                cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW, g->QV};
                 run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate, apack + aoff[i],
                           0, NULL, bpack, g->bias, NULL);
             }
@@ -576,6 +652,7 @@ static inline void transpose8(const float *src, int64_t ld, float *d) {
     _mm256_storeu_ps(d + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
     _mm256_storeu_ps(d + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
+void gan_pg_transpose8(const float *src, int64_t ld, float *d) { transpose8(src, ld, d); }
 #endif
 
 void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
@@ -608,6 +685,43 @@ void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
         for (; k < kc; k++)
             for (int l = 0; l < NR; l++)
                 d[k * NR + l] = l < nr ? src[(int64_t)l * s->si + (int64_t)k * s->sk] : 0.0f;
+    }
+}
+
+/* The blocks of a shifted operand that cross samples (or pass the end) pack element by element:
+ * base[i] = where index i's sample and grid position put it (without the row's offset). */
+static void shifted_bases(const gan_pg_shifted *s, int64_t i0, int n, int64_t *base) {
+    int64_t sn = i0 / s->span, q = i0 % s->span;
+    for (int i = 0; i < n; i++) {
+        base[i] = sn * s->nstride + q;
+        if (++q == s->span) {
+            q = 0;
+            sn++;
+        }
+    }
+}
+
+void gan_pg_pack_a_shifted(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
+    const gan_pg_shifted *s = g->a_ud;
+    int64_t base[KC];
+    shifted_bases(s, k0, kc, base);
+    for (int r = 0; r < MR; r++) {
+        const float *row = m0 + r < g->M ? s->p + s->off[m0 + r] : NULL;
+        for (int k = 0; k < kc; k++) dst[k * MR + r] = row && k0 + k < g->K ? row[base[k]] : 0.0f;
+    }
+}
+
+void gan_pg_pack_b_shifted(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst) {
+    const gan_pg_shifted *s = g->b_ud;
+    for (int jl = 0; jl < nc; jl += NR) {
+        float *d = dst + (int64_t)(jl / NR) * kc * NR;
+        int nr = nc - jl < NR ? nc - jl : NR;
+        int64_t base[NR];
+        shifted_bases(s, j0 + jl, nr, base);
+        for (int k = 0; k < kc; k++) {
+            const float *row = s->p + s->off[k0 + k];
+            for (int l = 0; l < NR; l++) d[k * NR + l] = l < nr ? row[base[l]] : 0.0f;
+        }
     }
 }
 

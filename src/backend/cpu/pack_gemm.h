@@ -40,6 +40,7 @@ struct gan_pgemm {
     float *c;
     int64_t sm, sn, su, sv;
     int P, QW;
+    int QV;                      /* > 0: grid columns v >= QV are scratch and discarded */
     const float *bias;           /* per row, added when C is overwritten; or NULL */
     int accumulate;              /* C += A B instead of C = A B (+ bias) */
     /* GAN_PG_A_IN_PLACE: A is a gan_pg_strided with sk 1 (rows contiguous along k), and
@@ -49,6 +50,11 @@ struct gan_pgemm {
 };
 #define GAN_PG_A_IN_PLACE 1
 #define GAN_PG_B_IN_PLACE 2
+/* GAN_PG_A_SHIFTED / GAN_PG_B_SHIFTED: the operand is a gan_pg_shifted read in place wherever
+ * a panel (6 rows x KC) or sliver (KC x 16) lies within one sample; the rest goes through
+ * pack_a / pack_b, which must be gan_pg_pack_a_shifted / gan_pg_pack_b_shifted. */
+#define GAN_PG_A_SHIFTED 4
+#define GAN_PG_B_SHIFTED 8
 
 /* Runs the product under OpenMP (one thread when it is small). K may be 0 (C = bias or 0). */
 void gan_pgemm_run(const gan_pgemm *g);
@@ -73,11 +79,25 @@ float *gan_pg_scratch2(size_t n);
  * rows (8x8 transposes; the rows must hold kc readable floats). */
 void gan_pg_interleave_rows(const float *const row[GAN_PG_MR], int kc, float *dst);
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* d[k * GAN_PG_NR + l] = src[l * ld + k] for l, k < 8: an 8x8 transpose into sliver rows */
+void gan_pg_transpose8(const float *src, int64_t ld, float *d);
+#endif
+
 /* Strided operand: element (i, k) at p[i * si + k * sk]. */
 typedef struct gan_pg_strided { const float *p; int64_t si, sk; } gan_pg_strided;
 void gan_pg_pack_a_strided(const gan_pgemm *g, int m0, int k0, int kc, float *dst);
 /* for B the operand's (i, k) is B's (column j, row k) */
 void gan_pg_pack_b_strided(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst);
+
+/* Shifted-rows operand: element (r, i) = p[n * nstride + off[r] + q] with i = n * span + q,
+ * q < span. A stride-1 convolution over a zero-padded image (C, Hp, Wp) per sample is one:
+ * row r = (c, kh, kw) is the image shifted by off = c*Hp*Wp + kh*Wp + kw, i a position of the
+ * padded grid (its columns past the output's width are scratch). The reads of a row run up
+ * to off[r] + span + 15 past the sample's start, so the image needs that much slack. */
+typedef struct gan_pg_shifted { const float *p; const int64_t *off; int64_t span, nstride; } gan_pg_shifted;
+void gan_pg_pack_a_shifted(const gan_pgemm *g, int m0, int k0, int kc, float *dst);
+void gan_pg_pack_b_shifted(const gan_pgemm *g, int k0, int kc, int j0, int nc, float *dst);
 
 /* C (M,N) = op(A) @ op(B) [+ C], row-major with row strides lda, ldb, ldc. */
 void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
