@@ -927,7 +927,8 @@ typedef enum gan_model_kind {
     GAN_MODEL_MLP,     /* G nz-256-512-1024-C*H*W, D C*H*W-512-256-1, LeakyReLU 0.2, tanh */
     GAN_MODEL_DCGAN28, /* the 28x28 DCGAN: linear->128x7x7, two conv-transposes; conv D */
     GAN_MODEL_DCGAN,   /* pytorch/examples' DCGAN for 32/64/128 pixels, --ngf/--ndf */
-    GAN_MODEL_RESNET,  /* SNGAN's ResNet G and D (Miyato et al. 2018) for 32 and 64 pixels */
+    GAN_MODEL_RESNET,  /* SNGAN's ResNet G and D (Miyato et al. 2018) for 32 and 64 pixels, and
+                        * 28 (G from 7x7 with 2 up-blocks, D down to 7x7) */
 } gan_model_kind;
 
 /* How D normalises its hidden conv layers (DCGAN models; the MLP and ResNet D have none). */

@@ -224,7 +224,13 @@ static void build_dcgan(gan_model *m) {
 /* ---------------------------------------------------------------- SNGAN ResNet
  * 32x32: G l1 Linear(nz, 4*4*ch) -> 3 up-blocks -> BN, ReLU, conv3x3 -> tanh;
  *        D 1 optimized down-block, 1 down-block, 2 plain blocks -> ReLU -> sum(H,W) -> Linear.
- * 64x64: one more up-block in G and one more down-block in D. ch = ngf (G), ndf (D). */
+ * 64x64: one more up-block in G and one more down-block in D. ch = ngf (G), ndf (D).
+ * 28x28 (Fashion-MNIST without padding): G starts at 7x7 and has 2 up-blocks (7->14->28);
+ *        D has 2 down-blocks (28->14->7, exact 2x2 pools of even sizes) and 2 plain blocks.
+ * In general size = base * 2^ups with base 4 or 7; D halves the grid while it is above 8, so
+ * 32 and 64 end at SNGAN's 8x8 and 28 at 7x7. */
+static int resnet_base(int size) { return size % 7 == 0 ? 7 : 4; }
+
 static void build_gblock(gan_model *m, gblock *b, int idx, int in, int out) {
     char nm[48];
     snprintf(nm, sizeof nm, "block%d.b1", idx);
@@ -257,13 +263,16 @@ static void build_dblock(gan_model *m, dblock *b, int idx, int in, int out, int 
 static void build_resnet(gan_model *m) {
     const gan_model_config *c = &m->cfg;
     int ch = c->ngf, dch = c->ndf;
-    m->n_gb = c->size == 64 ? 4 : 3;
-    m->g_fc[0] = gan_linear_layer_init(m->G, "l1", c->nz, 4 * 4 * ch, 1);
+    int base = resnet_base(c->size);
+    m->n_gb = 0;
+    while ((base << m->n_gb) < c->size) m->n_gb++;
+    m->g_fc[0] = gan_linear_layer_init(m->G, "l1", c->nz, base * base * ch, 1);
     for (int i = 0; i < m->n_gb; i++) build_gblock(m, &m->gb[i], i + 2, ch, ch);
     m->g_bn[0] = gan_batch_norm_layer_init(m->G, "b_out", ch);
     m->g_conv[0] = gan_conv2d_layer_init(m->G, "c_out", ch, c->channels, 3, 1, 1, 1);
-    m->n_db = c->size == 64 ? 5 : 4;
-    int n_down = c->size == 64 ? 3 : 2;
+    int n_down = 0;
+    while ((c->size >> n_down) > 8) n_down++;
+    m->n_db = n_down + 2;
     for (int i = 0; i < m->n_db; i++)
         build_dblock(m, &m->db[i], i + 1, i == 0 ? c->channels : dch, dch, i < n_down, i == 0);
     d_fc_init(m, &m->d[0], "l_out", dch, 1);
@@ -338,8 +347,8 @@ gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model *
             return gan_fail(GAN_ERR_ARG, "model dcgan needs --size 32, 64 or 128, got %d", cfg->size);
         break;
     case GAN_MODEL_RESNET:
-        if (cfg->size != 32 && cfg->size != 64)
-            return gan_fail(GAN_ERR_ARG, "model resnet needs 32x32 or 64x64 images (--size 32|64), got %d", cfg->size);
+        if (cfg->size != 28 && cfg->size != 32 && cfg->size != 64)
+            return gan_fail(GAN_ERR_ARG, "model resnet needs 28x28, 32x32 or 64x64 images (--size 28|32|64), got %d", cfg->size);
         break;
     default:
         return gan_fail(GAN_ERR_ARG, "unknown model kind %d", (int)cfg->kind);
@@ -415,7 +424,7 @@ gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z) {
         return h;
     case GAN_MODEL_RESNET:
         h = gan_linear_layer_forward(ctx, &m->g_fc[0], h);
-        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf, 4, 4));
+        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf, resnet_base(c->size), resnet_base(c->size)));
         for (int i = 0; i < m->n_gb; i++) h = gblock_forward(ctx, &m->gb[i], h);
         h = bn_act(ctx, &m->g_bn[0], h, 0.0f);
         return gan_tanh(ctx, gan_conv2d_layer_forward(ctx, &m->g_conv[0], h));

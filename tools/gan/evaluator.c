@@ -155,7 +155,7 @@ static gan_status judge(evaluator *e, const float *feats, const float *probs, in
 }
 
 /* Samples 4 pixels larger than the data come from a model trained on the data padded by 2
- * (Fashion-MNIST for the 32x32 ResNet): judge their centre, the part that holds the data. */
+ * (Fashion-MNIST for the ResNet with --size 32): judge their centre, the part that holds the data. */
 static float *crop_border2(const float *x, int n, int c, int h, int w) {
     int ho = h - 4, wo = w - 4;
     float *out = malloc(sizeof(float) * (size_t)n * c * ho * wo);

@@ -24,7 +24,7 @@ void evaluator_free(evaluator *e);
 /* quiet: no "judging..." line per evaluation (gan train prints its own). */
 void evaluator_set_quiet(evaluator *e, int quiet);
 /* images (n, c, h, w) floats in [-1, 1]; images 4 pixels larger than the data (a model trained
- * on the data padded by 2, as the ResNet on Fashion-MNIST) are judged on their centre.
+ * on the data padded by 2, as the ResNet with --size 32 on Fashion-MNIST) are judged on their centre.
  * metrics: bit 1 fid, 2 kid, 4 pr. */
 gan_status evaluator_run(evaluator *e, const float *images, int n, int c, int h, int w,
                          unsigned metrics, eval_result *r);

@@ -187,7 +187,7 @@ int cmd_train(int argc, char **argv) {
     float lr = 0;
     float time_limit = 0;
     cli_flag flags[] = {
-        {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) [dcgan]", 0},
+        {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) | resnet (SNGAN's; 28, 32 or 64 pixels) [dcgan]", 0},
         {"--data", FLAG_STR, &c.data, "fashion-mnist, an IDX image file, or a folder of PNG/JPEG images", 0},
         {"--out", FLAG_STR, &c.out, "run folder to create (config.json, metrics.jsonl, samples/, checkpoints/)", 0},
         {"--resume", FLAG_STR, &resume, "continue the run in this folder from its latest checkpoint", 0},
@@ -202,7 +202,7 @@ int cmd_train(int argc, char **argv) {
         {"--nz", FLAG_INT, &c.nz, "noise dimension [100]", 0},
         {"--ngf", FLAG_INT, &c.ngf, "G width of pytorch/examples' DCGAN [64]", 0},
         {"--ndf", FLAG_INT, &c.ndf, "D width of pytorch/examples' DCGAN [64]", 0},
-        {"--size", FLAG_INT, &c.size, "image size (folders: resize + centre-crop) [the data's; folders 64]", 0},
+        {"--size", FLAG_INT, &c.size, "image size (folders: resize + centre-crop; resnet on 28x28 data: 32 pads to 32) [the data's; folders 64]", 0},
         {"--seed", FLAG_I64, &c.seed, "seed of weights, noise and data order [1]", 0},
         {"--threads", FLAG_INT, &c.threads, "threads (0 = all cores) [0]", 0},
         {"--time-limit", FLAG_FLOAT, &time_limit, "stop after this many seconds of training (checkpoint saved; --resume goes on) [0: none]", 0},
@@ -320,7 +320,9 @@ int cmd_train(int argc, char **argv) {
         return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, im.h, im.w);
     }
     if (!ring) gan_u8_images_to_nchw(&im);
-    if (is_resnet && im.h == 28) pad_to_32(&im); /* Fashion-MNIST for the 32-pixel ResNet */
+    /* 28x28 data trains the native 28x28 ResNet unless --size 32 asked for the 32-pixel one
+     * (and runs made before the native model existed recorded size 32, so they resume padded) */
+    if (is_resnet && im.h == 28 && c.size == 32) pad_to_32(&im);
     c.size = im.h;
     c.channels = im.c;
     mc.size = c.size;

@@ -1,0 +1,74 @@
+/* test_models.c — SNGAN's ResNet at 28, 32 and 64 pixels: parameter counts against the closed
+ * form of the architecture (so a 28x28 model really starts G at 7x7 with 2 up-blocks and has
+ * 2 down-blocks + 2 plain blocks in D), G and D output shapes, and the sizes it refuses. */
+#include "harness.h"
+#include <string.h>
+
+/* Trainable parameters of the ResNet as specified (no spectral norm), counted by hand:
+ * G: l1 Linear(nz, b*b*ch); per up-block BN(ch) x2, conv3x3 ch->ch x2, conv1x1 shortcut;
+ *    BN(ch), conv3x3 ch->C. D: first block conv3x3 C->d, conv3x3 d->d, conv1x1 C->d;
+ *    down-blocks conv3x3 d->d x2 + conv1x1 d->d; plain blocks conv3x3 d->d x2; Linear(d, 1). */
+static int64_t want_g(int nz, int ch, int C, int b, int ups) {
+    int64_t block = 2 * (2 * ch) + 2 * (9LL * ch * ch + ch) + (int64_t)ch * ch + ch;
+    return (int64_t)nz * b * b * ch + b * b * ch + ups * block + 2 * ch + 9LL * ch * C + C;
+}
+
+static int64_t want_d(int d, int C, int n_down) {
+    int64_t first = 9LL * C * d + d + 9LL * d * d + d + (int64_t)C * d + d;
+    int64_t plain = 2 * (9LL * d * d + d);
+    return first + (n_down - 1) * (plain + (int64_t)d * d + d) + 2 * plain + d + 1;
+}
+
+static void resnet_size(int size, int b, int ups, int n_down) {
+    enum { N = 3, NZ = 16, CH = 8, DCH = 6, C = 1 };
+    char name[96];
+    gan_model_config mc = {.kind = GAN_MODEL_RESNET, .nz = NZ, .channels = C, .size = size,
+                           .ngf = CH, .ndf = DCH};
+    gan_model *m;
+    GAN_ASSERT(gan_model_new(&mc, 5, &m) == GAN_OK);
+    int64_t g = gan_net_num_params(gan_model_G(m)), d = gan_net_num_params(gan_model_D(m));
+    snprintf(name, sizeof name, "resnet %d: G and D parameter counts", size);
+    th_check(g == want_g(NZ, CH, C, b, ups) && d == want_d(DCH, C, n_down), name,
+             "G %lld (want %lld), D %lld (want %lld)", (long long)g,
+             (long long)want_g(NZ, CH, C, b, ups), (long long)d, (long long)want_d(DCH, C, n_down));
+    gan_tensor *l1 = gan_net_find(gan_model_G(m), "l1.weight");
+    snprintf(name, sizeof name, "resnet %d: l1 maps nz to %dx%dxch", size, b, b);
+    th_check(l1 && l1->shape[0] == b * b * CH && l1->shape[1] == NZ, name, "%s", l1 ? "" : "no l1.weight");
+
+    gan_ctx *ctx = gan_ctx_new(0);
+    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(N, NZ), 7, 1);
+    gan_tensor *x = gan_model_generate(ctx, m, z);
+    snprintf(name, sizeof name, "resnet %d: G(z) is (N, C, %d, %d) in (-1, 1)", size, size, size);
+    int ok = x->ndim == 4 && x->shape[0] == N && x->shape[1] == C && x->shape[2] == size && x->shape[3] == size;
+    for (int64_t i = 0; ok && i < x->numel; i++) ok = x->data[i] > -1.0f && x->data[i] < 1.0f;
+    th_check(ok, name, "shape (%d, %d, %d, %d)", x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
+    gan_tensor *y = gan_model_discriminate(ctx, m, x);
+    snprintf(name, sizeof name, "resnet %d: D(x) is (N, 1)", size);
+    th_check(y->ndim == 2 && y->shape[0] == N && y->shape[1] == 1, name, "ndim %d, shape (%d, %d)",
+             y->ndim, y->shape[0], y->ndim > 1 ? y->shape[1] : -1);
+    gan_ctx_free(ctx);
+    gan_model_free(m);
+}
+
+static void refused_sizes(void) {
+    int sizes[] = {14, 16, 48, 56, 128};
+    for (int i = 0; i < 5; i++) {
+        gan_model_config mc = {.kind = GAN_MODEL_RESNET, .nz = 8, .channels = 1, .size = sizes[i],
+                               .ngf = 4, .ndf = 4};
+        gan_model *m = NULL;
+        gan_status s = gan_model_new(&mc, 1, &m);
+        char name[64];
+        snprintf(name, sizeof name, "resnet refuses size %d", sizes[i]);
+        th_check(s == GAN_ERR_ARG && !m && strstr(gan_last_error(), "28x28, 32x32 or 64x64"), name,
+                 "status %d: %s", (int)s, gan_last_error());
+        gan_model_free(m);
+    }
+}
+
+int main(void) {
+    resnet_size(28, 7, 2, 2);
+    resnet_size(32, 4, 3, 2);
+    resnet_size(64, 4, 4, 3);
+    refused_sizes();
+    return th_done("test_models");
+}
