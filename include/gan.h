@@ -946,6 +946,9 @@ typedef struct gan_model_config {
     int ngf, ndf;     /* DCGAN widths (64); ResNet block widths */
     gan_d_norm d_norm;
     int sn;           /* spectral norm on every conv and linear weight of D */
+    int pyramid;      /* ResNet: widths double at each halving of the grid, ngf/ndf being the
+                       * full-resolution width (BigGAN's channel multipliers); 0: SNGAN's
+                       * constant width */
 } gan_model_config;
 
 typedef struct gan_model gan_model;

@@ -1,6 +1,7 @@
-/* test_models.c — SNGAN's ResNet at 28, 32 and 64 pixels: parameter counts against the closed
- * form of the architecture (so a 28x28 model really starts G at 7x7 with 2 up-blocks and has
- * 2 down-blocks + 2 plain blocks in D), G and D output shapes, and the sizes it refuses. */
+/* test_models.c — SNGAN's ResNet at 28, 32 and 64 pixels, with constant widths and with
+ * --pyramid: parameter counts against the closed form of the architecture (so a 28x28 model
+ * really starts G at 7x7 with 2 up-blocks and has 2 down-blocks + 2 plain blocks in D, and the
+ * pyramid's widths double as the grid halves), G and D output shapes, the sizes it refuses. */
 #include "harness.h"
 #include <string.h>
 
@@ -19,31 +20,53 @@ static int64_t want_d(int d, int C, int n_down) {
     return first + (n_down - 1) * (plain + (int64_t)d * d + d) + 2 * plain + d + 1;
 }
 
-static void resnet_size(int size, int b, int ups, int n_down) {
+/* The pyramid: G's up-block i maps ch*2^(ups-i) to ch*2^(ups-i-1) channels (l1 feeds the
+ * first); D's first block makes d channels, each further down-block doubles them, the plain
+ * blocks keep them. */
+static int64_t want_g_pyramid(int nz, int ch, int C, int b, int ups) {
+    int64_t w = (int64_t)ch << ups, n = (int64_t)nz * b * b * w + b * b * w;
+    for (int i = 0; i < ups; i++, w /= 2) {
+        int64_t in = w, out = w / 2;
+        n += 2 * in + 9 * in * out + out + 2 * out + 9 * out * out + out + in * out + out;
+    }
+    return n + 2 * ch + 9LL * ch * C + C;
+}
+
+static int64_t want_d_pyramid(int d, int C, int n_down) {
+    int64_t w = d, n = 9LL * C * d + d + 9LL * d * d + d + (int64_t)C * d + d;
+    for (int i = 1; i < n_down; i++, w *= 2)
+        n += 9 * w * (2 * w) + 2 * w + 9 * (2 * w) * (2 * w) + 2 * w + w * (2 * w) + 2 * w;
+    return n + 2 * (2 * (9 * w * w + w)) + w + 1;
+}
+
+static void resnet_size(int size, int b, int ups, int n_down, int pyramid) {
     enum { N = 3, NZ = 16, CH = 8, DCH = 6, C = 1 };
     char name[96];
+    const char *kind = pyramid ? "pyramid" : "constant";
     gan_model_config mc = {.kind = GAN_MODEL_RESNET, .nz = NZ, .channels = C, .size = size,
-                           .ngf = CH, .ndf = DCH};
+                           .ngf = CH, .ndf = DCH, .pyramid = pyramid};
     gan_model *m;
     GAN_ASSERT(gan_model_new(&mc, 5, &m) == GAN_OK);
     int64_t g = gan_net_num_params(gan_model_G(m)), d = gan_net_num_params(gan_model_D(m));
-    snprintf(name, sizeof name, "resnet %d: G and D parameter counts", size);
-    th_check(g == want_g(NZ, CH, C, b, ups) && d == want_d(DCH, C, n_down), name,
-             "G %lld (want %lld), D %lld (want %lld)", (long long)g,
-             (long long)want_g(NZ, CH, C, b, ups), (long long)d, (long long)want_d(DCH, C, n_down));
+    int64_t wg = pyramid ? want_g_pyramid(NZ, CH, C, b, ups) : want_g(NZ, CH, C, b, ups);
+    int64_t wd = pyramid ? want_d_pyramid(DCH, C, n_down) : want_d(DCH, C, n_down);
+    snprintf(name, sizeof name, "resnet %d %s: G and D parameter counts", size, kind);
+    th_check(g == wg && d == wd, name, "G %lld (want %lld), D %lld (want %lld)", (long long)g,
+             (long long)wg, (long long)d, (long long)wd);
     gan_tensor *l1 = gan_net_find(gan_model_G(m), "l1.weight");
-    snprintf(name, sizeof name, "resnet %d: l1 maps nz to %dx%dxch", size, b, b);
-    th_check(l1 && l1->shape[0] == b * b * CH && l1->shape[1] == NZ, name, "%s", l1 ? "" : "no l1.weight");
+    int w0 = pyramid ? CH << ups : CH;
+    snprintf(name, sizeof name, "resnet %d %s: l1 maps nz to %dx%dx%d", size, kind, b, b, w0);
+    th_check(l1 && l1->shape[0] == b * b * w0 && l1->shape[1] == NZ, name, "%s", l1 ? "" : "no l1.weight");
 
     gan_ctx *ctx = gan_ctx_new(0);
     gan_tensor *z = gan_randn(ctx, GAN_SHAPE(N, NZ), 7, 1);
     gan_tensor *x = gan_model_generate(ctx, m, z);
-    snprintf(name, sizeof name, "resnet %d: G(z) is (N, C, %d, %d) in (-1, 1)", size, size, size);
+    snprintf(name, sizeof name, "resnet %d %s: G(z) is (N, C, %d, %d) in (-1, 1)", size, kind, size, size);
     int ok = x->ndim == 4 && x->shape[0] == N && x->shape[1] == C && x->shape[2] == size && x->shape[3] == size;
     for (int64_t i = 0; ok && i < x->numel; i++) ok = x->data[i] > -1.0f && x->data[i] < 1.0f;
     th_check(ok, name, "shape (%d, %d, %d, %d)", x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
     gan_tensor *y = gan_model_discriminate(ctx, m, x);
-    snprintf(name, sizeof name, "resnet %d: D(x) is (N, 1)", size);
+    snprintf(name, sizeof name, "resnet %d %s: D(x) is (N, 1)", size, kind);
     th_check(y->ndim == 2 && y->shape[0] == N && y->shape[1] == 1, name, "ndim %d, shape (%d, %d)",
              y->ndim, y->shape[0], y->ndim > 1 ? y->shape[1] : -1);
     gan_ctx_free(ctx);
@@ -66,9 +89,17 @@ static void refused_sizes(void) {
 }
 
 int main(void) {
-    resnet_size(28, 7, 2, 2);
-    resnet_size(32, 4, 3, 2);
-    resnet_size(64, 4, 4, 3);
+    for (int pyramid = 0; pyramid < 2; pyramid++) {
+        resnet_size(28, 7, 2, 2, pyramid);
+        resnet_size(32, 4, 3, 2, pyramid);
+        resnet_size(64, 4, 4, 3, pyramid);
+    }
     refused_sizes();
+    gan_model_config dc = {.kind = GAN_MODEL_DCGAN28, .nz = 8, .channels = 1, .size = 28,
+                           .ngf = 4, .ndf = 4, .pyramid = 1};
+    gan_model *m = NULL;
+    gan_status s = gan_model_new(&dc, 1, &m);
+    th_check(s == GAN_ERR_ARG && !m && strstr(gan_last_error(), "--pyramid"),
+             "--pyramid refused for dcgan28", "status %d: %s", (int)s, gan_last_error());
     return th_done("test_models");
 }

@@ -83,6 +83,7 @@ gan_status gan_checkpoint_save_ex(const char *path, gan_model *m, const gan_trai
     meta_i64(w, "gan.ndf", c->ndf);
     gan_st_set_meta(w, "gan.d_norm", gan_d_norm_name(c->d_norm));
     meta_i64(w, "gan.sn", c->sn);
+    if (c->pyramid) meta_i64(w, "gan.pyramid", c->pyramid);
     if (t) {
         meta_i64(w, "gan.step", t->step);
         meta_i64(w, "gan.seed", (int64_t)t->opts.seed);
@@ -137,6 +138,12 @@ static gan_status read_config(gan_st_file *f, const char *path, gan_model_config
         if (s) return s;
     }
     c->sn = sn != 0;
+    int64_t pyramid = 0;  /* absent in checkpoints of constant-width models */
+    if (gan_st_meta(f, "gan.pyramid")) {
+        gan_status s = meta_int(f, path, "gan.pyramid", &pyramid);
+        if (s) return s;
+    }
+    c->pyramid = pyramid != 0;
     return GAN_OK;
 }
 
@@ -225,7 +232,7 @@ gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer
     const gan_model_config *mc = gan_model_cfg(m);
     if (!s && (c.kind != mc->kind || c.nz != mc->nz || c.channels != mc->channels ||
                c.size != mc->size || c.ngf != mc->ngf || c.ndf != mc->ndf ||
-               c.d_norm != mc->d_norm || c.sn != mc->sn))
+               c.d_norm != mc->d_norm || c.sn != mc->sn || c.pyramid != mc->pyramid))
         s = gan_fail(GAN_ERR_MISMATCH, "%s: holds a %s model (%dx%dx%d, nz %d), not the %s being trained",
                      path, gan_model_kind_name(c.kind), c.channels, c.size, c.size, c.nz,
                      gan_model_kind_name(mc->kind));

@@ -262,20 +262,26 @@ static void build_dblock(gan_model *m, dblock *b, int idx, int in, int out, int 
 
 static void build_resnet(gan_model *m) {
     const gan_model_config *c = &m->cfg;
-    int ch = c->ngf, dch = c->ndf;
-    int base = resnet_base(c->size);
+    int base = resnet_base(c->size), p = c->pyramid != 0;
     m->n_gb = 0;
     while ((base << m->n_gb) < c->size) m->n_gb++;
-    m->g_fc[0] = gan_linear_layer_init(m->G, "l1", c->nz, base * base * ch, 1);
-    for (int i = 0; i < m->n_gb; i++) build_gblock(m, &m->gb[i], i + 2, ch, ch);
-    m->g_bn[0] = gan_batch_norm_layer_init(m->G, "b_out", ch);
-    m->g_conv[0] = gan_conv2d_layer_init(m->G, "c_out", ch, c->channels, 3, 1, 1, 1);
+    /* G's width at the grid of up-block i's input: ngf, or ngf * 2^(blocks left) */
+    int gw = c->ngf << (p * m->n_gb);
+    m->g_fc[0] = gan_linear_layer_init(m->G, "l1", c->nz, base * base * gw, 1);
+    for (int i = 0; i < m->n_gb; i++, gw >>= p) build_gblock(m, &m->gb[i], i + 2, gw, gw >> p);
+    m->g_bn[0] = gan_batch_norm_layer_init(m->G, "b_out", c->ngf);
+    m->g_conv[0] = gan_conv2d_layer_init(m->G, "c_out", c->ngf, c->channels, 3, 1, 1, 1);
     int n_down = 0;
     while ((c->size >> n_down) > 8) n_down++;
     m->n_db = n_down + 2;
-    for (int i = 0; i < m->n_db; i++)
-        build_dblock(m, &m->db[i], i + 1, i == 0 ? c->channels : dch, dch, i < n_down, i == 0);
-    d_fc_init(m, &m->d[0], "l_out", dch, 1);
+    /* D's width after block i: ndf, doubled by each down-block after the first */
+    int in = c->channels, dw = c->ndf;
+    for (int i = 0; i < m->n_db; i++) {
+        if (p && i > 0 && i < n_down) dw *= 2;
+        build_dblock(m, &m->db[i], i + 1, in, dw, i < n_down, i == 0);
+        in = dw;
+    }
+    d_fc_init(m, &m->d[0], "l_out", dw, 1);
 }
 
 static gan_tensor *gblock_forward(gan_ctx *ctx, const gblock *b, gan_tensor *x) {
@@ -283,7 +289,9 @@ static gan_tensor *gblock_forward(gan_ctx *ctx, const gblock *b, gan_tensor *x) 
     h = gan_conv2d_layer_forward(ctx, &b->c1, gan_upsample_nearest2d(ctx, h, 2));
     h = bn_act(ctx, &b->b2, h, 0.0f);
     h = gan_conv2d_layer_forward(ctx, &b->c2, h);
-    gan_tensor *sc = gan_conv2d_layer_forward(ctx, &b->sc, gan_upsample_nearest2d(ctx, x, 2));
+    /* SNGAN's shortcut is conv1x1(upsample(x)); upsampling after the 1x1 conv gives the same
+     * values (each output reads one input pixel through the same sums) at a quarter the cost */
+    gan_tensor *sc = gan_upsample_nearest2d(ctx, gan_conv2d_layer_forward(ctx, &b->sc, x), 2);
     return gan_add(ctx, h, sc);
 }
 
@@ -355,6 +363,9 @@ gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model *
     }
     if (cfg->kind != GAN_MODEL_MLP && (cfg->ngf < 1 || cfg->ndf < 1 || cfg->ngf > 1024 || cfg->ndf > 1024))
         return gan_fail(GAN_ERR_ARG, "--ngf/--ndf must be in 1..1024 (got %d/%d)", cfg->ngf, cfg->ndf);
+    if (cfg->pyramid && cfg->kind != GAN_MODEL_RESNET)
+        return gan_fail(GAN_ERR_ARG, "--pyramid: only the ResNet has width multipliers, not model %s",
+                        kind_names[cfg->kind]);
     gan_model *m = gan_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->G = gan_net_new("G");
@@ -424,7 +435,7 @@ gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z) {
         return h;
     case GAN_MODEL_RESNET:
         h = gan_linear_layer_forward(ctx, &m->g_fc[0], h);
-        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf, resnet_base(c->size), resnet_base(c->size)));
+        h = gan_reshape(ctx, h, GAN_SHAPE(N, c->ngf << (c->pyramid ? m->n_gb : 0), resnet_base(c->size), resnet_base(c->size)));
         for (int i = 0; i < m->n_gb; i++) h = gblock_forward(ctx, &m->gb[i], h);
         h = bn_act(ctx, &m->g_bn[0], h, 0.0f);
         return gan_tanh(ctx, gan_conv2d_layer_forward(ctx, &m->g_conv[0], h));

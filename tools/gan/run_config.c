@@ -59,6 +59,7 @@ char *run_config_to_json(const run_config *c, int pretty) {
     cJSON_AddNumberToObject(j, "clip", c->clip);
     cJSON_AddNumberToObject(j, "ema", c->ema);
     cJSON_AddNumberToObject(j, "sn", c->sn);
+    cJSON_AddNumberToObject(j, "pyramid", c->pyramid);
     cJSON_AddNumberToObject(j, "eval_every", c->eval_every);
     cJSON_AddNumberToObject(j, "eval_n", c->eval_n);
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
@@ -125,6 +126,9 @@ gan_status run_config_load(const char *path, run_config *c) {
         else if (nums[i].kind == 1) *(float *)nums[i].p = (float)v;
         else *(int64_t *)nums[i].p = (int64_t)v;
     }
+    double pyramid = 0;   /* runs made before the option existed have none */
+    get_num(j, "pyramid", &pyramid);
+    c->pyramid = (int)pyramid;
     cJSON_Delete(j);
     return GAN_OK;
 }

@@ -16,6 +16,7 @@ typedef struct run_config {
     const char *loss, *optim, *d_norm;   /* bce|lsgan|wgan|hinge, adam|rmsprop, batch|layer|none */
     float gp, r1, clip, ema;
     int r1_every, sn;
+    int pyramid;                          /* ResNet widths double as the grid halves */
     int eval_every, eval_n;               /* FID/KID every K steps on N samples (0: off) */
     char strings[6][4096]; /* storage for the strings when read from JSON */
 } run_config;

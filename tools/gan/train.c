@@ -217,6 +217,7 @@ int cmd_train(int argc, char **argv) {
         {"--r1-every", FLAG_INT, &c.r1_every, "lazy R1: apply every K D steps [1]", 0},
         {"--clip", FLAG_FLOAT, &c.clip, "WGAN weight clipping of D to [-C, C] [0: off]", 0},
         {"--sn", FLAG_BOOL, &c.sn, "spectral normalisation of D's conv and linear weights", 0},
+        {"--pyramid", FLAG_BOOL, &c.pyramid, "ResNet: widths double as the grid halves, --ngf/--ndf at full resolution (BigGAN's multipliers)", 0},
         {"--d-norm", FLAG_STR, &c.d_norm, "D's hidden norm: batch | layer | none [batch]", 0},
         {"--ema", FLAG_FLOAT, &c.ema, "EMA of G's weights with this decay, e.g. 0.999 (gan sample uses it) [0: off]", 0},
         {"--eval-every", FLAG_INT, &c.eval_every, "FID/KID every K steps into metrics.jsonl; keeps checkpoints/best.safetensors [0: off]", 0},
@@ -269,7 +270,8 @@ int cmd_train(int argc, char **argv) {
     if (c.eval_every < 0 || (c.eval_every && (c.eval_n < 10 || c.eval_n > 100000)))
         return cli_error(CMD, CLI_USAGE, "--eval-every must be >= 0 and --eval-n in 10..100000");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
-    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf, .sn = c.sn != 0};
+    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf, .sn = c.sn != 0,
+                           .pyramid = c.pyramid != 0};
     int is_dcgan = !strcmp(c.model, "dcgan") || !strcmp(c.model, "dcgan28");
     int is_resnet = !strcmp(c.model, "resnet");
     if (!is_dcgan && !is_resnet && strcmp(c.model, "mlp"))
