@@ -200,8 +200,8 @@ int cmd_train(int argc, char **argv) {
         {"--beta2", FLAG_FLOAT, &c.beta2, "Adam beta2 [0.999]", 0},
         {"--n-critic", FLAG_INT, &c.n_critic, "D steps per G step [1]", 0},
         {"--nz", FLAG_INT, &c.nz, "noise dimension [100]", 0},
-        {"--ngf", FLAG_INT, &c.ngf, "G width of pytorch/examples' DCGAN [64]", 0},
-        {"--ndf", FLAG_INT, &c.ndf, "D width of pytorch/examples' DCGAN [64]", 0},
+        {"--ngf", FLAG_INT, &c.ngf, "G width of pytorch/examples' DCGAN; the ResNet's G block width [64]", 0},
+        {"--ndf", FLAG_INT, &c.ndf, "D width of pytorch/examples' DCGAN; the ResNet's D block width [64]", 0},
         {"--size", FLAG_INT, &c.size, "image size (folders: resize + centre-crop; resnet on 28x28 data: 32 pads to 32) [the data's; folders 64]", 0},
         {"--seed", FLAG_I64, &c.seed, "seed of weights, noise and data order [1]", 0},
         {"--threads", FLAG_INT, &c.threads, "threads (0 = all cores) [0]", 0},
@@ -309,7 +309,7 @@ int cmd_train(int argc, char **argv) {
         im.h = im.w = 1;
         im.c = 2;
     } else if (gan_dataset_load(c.data, c.size, &im, &lb) &&
-               /* a resumed ResNet run on 28x28 data recorded size 32, the padded size */
+               /* the ResNet padding 28x28 data to 32 (--size 32, or a run resumed with it) */
                !(is_resnet && c.size == 32 && !gan_dataset_load(c.data, 0, &im, &lb) && im.h == 28)) {
         gan_u8_images_free(&im);
         gan_u8_labels_free(&lb);
