@@ -261,6 +261,9 @@ int main(void) {
         {2, 7, 25, 25, 8, 3, 3, 1, 2, 0},    /* pad KH-1, shifted */
         {2, 7, 6, 6, 8, 3, 3, 1, 3, 0},      /* pad past KH-1: the adjoint's phase path */
         {3, 32, 7, 7, 1, 3, 3, 1, 1, 0},     /* one output channel (the ResNet's last conv) */
+        /* the weight grad reads strided convs split by phase */
+        {2, 3, 31, 29, 9, 5, 4, 3, 2, 0},    /* stride 3, kernel not a multiple of it */
+        {2, 4, 27, 29, 9, 4, 4, 2, 1, 1},    /* output padding: input rows no window reads */
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) check_conv(convs[i]);
     check_no_alloc();

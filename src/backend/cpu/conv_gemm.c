@@ -330,50 +330,102 @@ static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
     }
 }
 
-/* ---------------------------------------------------------------- stride 1: shifted images */
+/* ---------------------------------------------------------------- shifted images */
 
 static int64_t *off_buf;
 static size_t off_cap;
 
-/* off[(c, th, tw)] = c*plane + (h0 + dh*th)*Wp + w0 + dw*tw for c < C, th < TH, tw < TW */
-static const int64_t *tap_offsets(int C, int TH, int TW, int64_t plane, int Wp, int h0, int dh,
-                                  int w0, int dw) {
-    size_t n = (size_t)C * TH * TW;
+static int64_t *offsets(size_t n) {
     if (n > off_cap) {
         gan_free(off_buf);
         off_cap = n + n / 4;
         off_buf = gan_malloc(off_cap * sizeof(int64_t));
     }
-    int64_t *o = off_buf;
+    return off_buf;
+}
+
+/* off[(c, th, tw)] = c*plane + (h0 + dh*th)*Wp + w0 + dw*tw for c < C, th < TH, tw < TW */
+static const int64_t *tap_offsets(int C, int TH, int TW, int64_t plane, int Wp, int h0, int dh,
+                                  int w0, int dw) {
+    int64_t *o = offsets((size_t)C * TH * TW), *o0 = o;
     for (int c = 0; c < C; c++)
         for (int th = 0; th < TH; th++)
             for (int tw = 0; tw < TW; tw++) *o++ = c * plane + (int64_t)(h0 + dh * th) * Wp + w0 + dw * tw;
-    return off_buf;
+    return o0;
+}
+
+/* The conv's input as a stride-1 operand. Split by phase, a stride-s conv is a stride-1 one:
+ * xq[n, c, ph, pw, i, j] = x[n, c, s*i + ph - pad, s*j + pw - pad] (0 outside the image) on a
+ * grid of Hq x Wq = (HO + (KH-1)/s) x (WO + (KW-1)/s), and tap (c, kh, kw) reads plane
+ * (c, kh mod s, kw mod s) shifted by (kh div s, kw div s). At stride 1 this is the zero-padded
+ * image; a 1x1 conv without padding reads x itself. Rows of the GEMM run over the grid's
+ * HO x Wq positions of each sample (columns j >= WO are scratch). */
+typedef struct phase_image {
+    gan_pg_shifted op;
+    int Wq;
+} phase_image;
+
+static phase_image phase_copy(const gan_conv_geom *g, const float *x) {
+    const int s = g->stride, p = g->pad;
+    const int Hq = g->HO + (g->KH - 1) / s, Wq = g->WO + (g->KW - 1) / s;
+    const int64_t plane = (int64_t)Hq * Wq, per = (int64_t)g->C * s * s * plane;
+    const float *xq;
+    if (s == 1 && p == 0 && g->KW == 1 && g->KH == 1) xq = x;  /* reads stay inside x */
+    else if (s == 1) xq = padded_copy(x, g->N, g->C, g->H, g->W, p, Hq - g->H - p, p, Wq - g->W - p);
+    else {
+        float *o = gan_pg_scratch2((size_t)(g->N * per + SLACK));
+        const int64_t planes = (int64_t)g->N * g->C * s * s;
+#pragma omp parallel for schedule(static) if (planes * plane > GAN_PARALLEL_MIN)
+        for (int64_t pi = 0; pi < planes; pi++) {
+            int pw = (int)(pi % s), ph = (int)(pi / s % s);
+            int64_t nc = pi / (s * s);
+            const float *img = x + nc * g->H * g->W;
+            float *d = o + pi * plane;
+            for (int i = 0; i < Hq; i++, d += Wq) {
+                int ih = s * i + ph - p;
+                if ((unsigned)ih >= (unsigned)g->H) {
+                    memset(d, 0, sizeof(float) * (size_t)Wq);
+                    continue;
+                }
+                const float *row = img + (int64_t)ih * g->W;
+                for (int j = 0; j < Wq; j++) {
+                    int iw = s * j + pw - p;
+                    d[j] = (unsigned)iw < (unsigned)g->W ? row[iw] : 0.0f;
+                }
+            }
+        }
+        memset(o + g->N * per, 0, SLACK * sizeof(float));
+        xq = o;
+    }
+    int64_t *off = offsets((size_t)g->C * g->KH * g->KW);
+    for (int c = 0, k = 0; c < g->C; c++)
+        for (int kh = 0; kh < g->KH; kh++)
+            for (int kw = 0; kw < g->KW; kw++, k++)
+                off[k] = ((int64_t)(c * s + kh % s) * s + kw % s) * plane + (int64_t)(kh / s) * Wq + kw / s;
+    return (phase_image){{xq, off, (int64_t)g->HO * Wq, per}, Wq};
 }
 
 /* Whether a product over rows x Wp of the padded grid reads the image shifted rather than
  * packing patches. Measured on the ResNet's 32-channel convs (one thread, Zen 3): reading in
  * place wins for a 3x3 conv on a 28 or 32 grid (~15%), loses on a 14 or 16 grid (~10%: each
  * sliver's rows lie in scattered lines, re-read from L2 for every panel) and for 1x1 convs
- * (K = C rows: the packed copy is cheap). The weight gradient always gains (see below). */
+ * (K = C rows: the packed copy is cheap). At stride 2 (the DCGANs' 4x4 convs, 64-512
+ * channels, grids 4-32) it lost everywhere, by 15-150%. The weight gradient gains (below). */
 static int shifted_wins(const gan_conv_geom *g, int rows, int Wp) {
     return g->stride == 1 && g->KH * g->KW > 1 && (int64_t)rows * Wp >= 512;
 }
 
-/* y (OC, (n, oh, v)) = w (OC, C*KH*KW) @ shifted xp, v over the padded width Wp, v >= WO dropped */
+/* y (OC, (n, oh, j)) = w (OC, C*KH*KW) @ shifted xq, j over the grid's width Wq, j >= WO dropped */
 static void conv2d_shifted(const gan_conv_geom *g, const float *x, const float *w, const float *b,
                            float *y) {
-    const int p = g->pad, Hp = g->H + 2 * p, Wp = g->W + 2 * p, K = g->C * g->KH * g->KW;
-    const int64_t plane = (int64_t)Hp * Wp, P = (int64_t)g->HO * g->WO;
-    /* the reads of the last sample run KW-1 floats past its end: padded_copy leaves SLACK */
-    const float *xp = p || g->KW > 1 ? padded_copy(x, g->N, g->C, g->H, g->W, p, p, p, p) : x;
-    gan_pg_shifted sb = {xp, tap_offsets(g->C, g->KH, g->KW, plane, Wp, 0, 1, 0, 1),
-                         (int64_t)g->HO * Wp, g->C * plane};
+    const int K = g->C * g->KH * g->KW;
+    const int64_t P = (int64_t)g->HO * g->WO;
+    phase_image xq = phase_copy(g, x);
     gan_pg_strided wa = {w, K, 1};
-    gan_pgemm gm = {.M = g->OC, .N = (int)(g->N * sb.span), .K = K,
+    gan_pgemm gm = {.M = g->OC, .N = (int)(g->N * xq.op.span), .K = K,
                     .pack_a = gan_pg_pack_a_strided, .pack_b = gan_pg_pack_b_shifted, .a_ud = &wa,
-                    .b_ud = &sb, .c = y, .sm = P, .sn = g->OC * P, .su = g->WO, .sv = 1,
-                    .P = (int)sb.span, .QW = Wp, .QV = g->WO, .bias = b,
+                    .b_ud = &xq.op, .c = y, .sm = P, .sn = g->OC * P, .su = g->WO, .sv = 1,
+                    .P = (int)xq.op.span, .QW = xq.Wq, .QV = g->WO, .bias = b,
                     .in_place = GAN_PG_B_SHIFTED};
     gan_pgemm_run(&gm);
 }
@@ -437,20 +489,29 @@ static void pack_dy_t(const gan_pgemm *g, int k0, int kc, int j0, int nc, float 
     }
 }
 
-/* dw^T ((c, kh, kw), oc) = shifted xp (C*KH*KW, (n, oh, v)) @ dy on the padded grid. Here the
- * image is A, read by six sequential row streams, and dy, transposed once per block, is the
- * packed B: 1.4-2.3x the patch-gathering path on the ResNet's 3x3 and 1x1 convs at 7-32. */
+/* dw^T ((c, kh, kw), oc) = shifted xq (C*KH*KW, (n, oh, j)) @ dy on the grid, then transposed
+ * into dw. Here the image is A, read by six sequential row streams, and dy, transposed once per
+ * block, is the packed B. K blocks end with each sample's grid, so this needs grids of 48+
+ * positions to keep the blocks long (thread CPU ms, 64 samples: ResNet 3x3 32->32 at 28x28
+ * 25.6 -> 13.9, at 14x14 7.0 -> 3.8; DCGAN 4x4/2 3->64 at 64x64 10.6 -> 8.6, 64->128 at 32x32
+ * 66 -> 60, at 14x14 13.4 -> 12.7; 128->256 at 16x16 even); dw^T goes to scratch first, as the micro-kernel stores
+ * whole rows there (scattering dw's columns cost more than the product at 128 x 256 channels). */
+static int weight_grad_shifted_wins(const gan_conv_geom *g) {
+    return g->OC >= 8 && (int64_t)g->HO * (g->WO + (g->KW - 1) / g->stride) >= 48;
+}
+
 static void weight_grad_shifted(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
-    const int p = g->pad, Hp = g->H + 2 * p, Wp = g->W + 2 * p, K = g->C * g->KH * g->KW;
-    const int64_t plane = (int64_t)Hp * Wp;
-    const float *xp = p || g->KW > 1 ? padded_copy(x, g->N, g->C, g->H, g->W, p, p, p, p) : x;
-    gan_pg_shifted sa = {xp, tap_offsets(g->C, g->KH, g->KW, plane, Wp, 0, 1, 0, 1),
-                         (int64_t)g->HO * Wp, g->C * plane};
-    dyt_b db = {dy, g->OC, g->HO, g->WO, Wp};
-    gan_pgemm gm = {.M = K, .N = g->OC, .K = (int)(g->N * sa.span), .pack_a = gan_pg_pack_a_shifted,
-                    .pack_b = pack_dy_t, .a_ud = &sa, .b_ud = &db, .c = dw, .sm = 1, .sv = K,
+    const int K = g->C * g->KH * g->KW;
+    phase_image xq = phase_copy(g, x);
+    dyt_b db = {dy, g->OC, g->HO, g->WO, xq.Wq};
+    float *dwt = gan_pg_scratch((size_t)K * g->OC);
+    gan_pgemm gm = {.M = K, .N = g->OC, .K = (int)(g->N * xq.op.span), .pack_a = gan_pg_pack_a_shifted,
+                    .pack_b = pack_dy_t, .a_ud = &xq.op, .b_ud = &db, .c = dwt, .sm = g->OC, .sv = 1,
                     .P = g->OC, .QW = g->OC, .in_place = GAN_PG_A_SHIFTED};
     gan_pgemm_run(&gm);
+#pragma omp parallel for schedule(static) if ((int64_t)K * g->OC > GAN_PARALLEL_MIN)
+    for (int oc = 0; oc < g->OC; oc++)
+        for (int k = 0; k < K; k++) dw[(int64_t)oc * K + k] = dwt[(int64_t)k * g->OC + oc];
 }
 
 /* ---------------------------------------------------------------- conv2d */
@@ -466,7 +527,7 @@ void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, cons
 }
 
 static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
-    if (shifted_wins(g, g->HO, g->WO + 2 * g->pad)) {
+    if (shifted_wins(g, g->HO, g->WO + (g->KW - 1) / g->stride)) {
         conv2d_shifted(g, x, w, b, y);
         return;
     }
@@ -573,7 +634,7 @@ static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, con
         return;
     }
     const int KK = g->KH * g->KW, CKK = g->C * KK, P = g->HO * g->WO;
-    if (p <= g->KH - 1 && p <= g->KW - 1 && g->C >= MR &&
+    if (s == 1 && p <= g->KH - 1 && p <= g->KW - 1 && g->C >= MR &&
         shifted_wins(g, H, g->WO + 2 * (g->KW - 1 - p))) {
         adjoint_shifted(g, dy, w, b, dx);
         return;
@@ -733,7 +794,7 @@ void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const fl
 }
 
 static void weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
-    if (g->stride == 1) {
+    if (weight_grad_shifted_wins(g)) {
         weight_grad_shifted(g, x, dy, dw);
         return;
     }
