@@ -18,6 +18,7 @@ void progress_start(progress *p, const char *label, int64_t start, int64_t total
     p->start = start;
     p->total = total;
     p->label = label;
+    p->time_limit = 0;
 }
 
 static void fmt_time(double s, char *buf, size_t n) {
@@ -34,7 +35,9 @@ void progress_update(progress *p, int64_t done, const char *extra, int force) {
     double el = t - p->t0;
     double rate = el > 0 ? (double)(done - p->start) / el : 0;
     char eta[32], elapsed[32];
-    fmt_time(rate > 0 ? (double)(p->total - done) / rate : -1, eta, sizeof eta);
+    double left = rate > 0 ? (double)(p->total - done) / rate : -1;
+    if (p->time_limit > 0 && (left < 0 || left > p->time_limit - el)) left = p->time_limit - el;
+    fmt_time(left, eta, sizeof eta);
     fmt_time(el, elapsed, sizeof elapsed);
     fprintf(stderr, "%s%s %lld/%lld  %.1f it/s  elapsed %s  ETA %s  %s%s", p->tty ? "\r\033[K" : "",
             p->label, (long long)done, (long long)p->total, rate, elapsed, eta, extra ? extra : "",

@@ -8,6 +8,7 @@ typedef struct progress {
     double t0, last_print;
     int64_t start, total;
     const char *label;
+    double time_limit;   /* > 0: the run stops this many seconds after start; the ETA says so */
 } progress;
 
 double now_seconds(void);

@@ -419,6 +419,7 @@ int cmd_train(int argc, char **argv) {
     signal(SIGTERM, on_sigint);
     progress pr;
     progress_start(&pr, "train", t.step, c.steps);
+    pr.time_limit = time_limit;
     double t0 = now_seconds();
     int timed_out = 0;
     gan_step_stats st = {0};
