@@ -491,13 +491,13 @@ static void pack_dy_t(const gan_pgemm *g, int k0, int kc, int j0, int nc, float 
 
 /* dw^T ((c, kh, kw), oc) = shifted xq (C*KH*KW, (n, oh, j)) @ dy on the grid, then transposed
  * into dw. Here the image is A, read by six sequential row streams, and dy, transposed once per
- * block, is the packed B. K blocks end with each sample's grid, so this needs grids of 64+
- * positions to keep the blocks long (DCGAN-28's 7x8 grid gained 5% on one thread, but whole
- * two-thread iterations looked ~5% slower with it, so it stays on the patch path) (thread CPU ms, 64 samples: ResNet 3x3 32->32 at 28x28
- * 25.6 -> 13.9, at 14x14 7.0 -> 3.8; DCGAN 4x4/2 3->64 at 64x64 10.6 -> 8.6, 64->128 at 32x32
- * 66 -> 60, at 14x14 13.4 -> 12.7; 128->256 at 16x16 even; a grey image's 16 taps as the
- * rows lose: 0.67 -> 0.91 ms); dw^T goes to scratch first, as the micro-kernel stores
- * whole rows there (scattering dw's columns cost more than the product at 128 x 256 channels). */
+ * block, is the packed B; dw^T goes to scratch first, as the micro-kernel stores whole rows
+ * there (scattering dw's columns cost more than the product at 128 x 256 channels).
+ * K blocks end with each sample's grid, so this needs grids of 64+ positions to keep them long.
+ * Thread CPU ms, 64 samples, one thread: ResNet 3x3 32->32 at 28x28 25.6 -> 13.9, at 14x14
+ * 7.0 -> 3.8; DCGAN 4x4/2 3->64 at 64x64 10.6 -> 8.6, 64->128 at 32x32 66 -> 60, 128->256 at
+ * 16x16 even. Left on the patch path: a grey image's 16 taps as the rows (0.67 -> 0.91 ms) and
+ * DCGAN-28's 7x8 grid (5% faster alone, but two-thread iterations looked ~5% slower). */
 static int weight_grad_shifted_wins(const gan_conv_geom *g) {
     return g->OC >= 8 && g->C * g->KH * g->KW >= 32 &&
            (int64_t)g->HO * (g->WO + (g->KW - 1) / g->stride) >= 64;
