@@ -1,11 +1,12 @@
 /* conv_gemm.c — conv2d, its adjoint (conv_transpose2d) and its weight gradient as single GEMMs
  * over the whole batch (pack_gemm.c), with packers that read the tensors in place.
  *
- *   stride 1:      all three read a zero-padded copy of the image in place as a shifted
- *                  operand (gan_pg_shifted): tap (c, kh, kw) is the padded image shifted by
- *                  c*Hp*Wp + kh*Wp + kw, so the GEMM runs over the padded grid (its columns
- *                  past the output's width are computed and dropped: 2*pad/Wp of the work) and
- *                  nothing is packed but the weights. The ResNet's 3x3 and 1x1 convs.
+ *   shifted:       a zero-padded (for strided convs also phase-split) copy of the image read
+ *                  in place (gan_pg_shifted): tap (c, kh, kw) is the copy shifted by an offset,
+ *                  so the GEMM runs over the padded grid (its columns past the output's width
+ *                  are computed and dropped) and packs only the other operand. Used where it
+ *                  was measured to win: weight gradients on grids of 64+ positions, forward
+ *                  and adjoint of 3x3 convs on grids of 28+ (see shifted_wins).
  *
  *   conv2d:        y (OC, N*HO*WO) = w (OC, C*KH*KW) @ patches(x)
  *   adjoint:       split by output phase (ih mod s, iw mod s): each phase of dx is a stride-1
@@ -335,22 +336,23 @@ static void pack_taps(const gan_pgemm *g, int m0, int k0, int kc, float *dst) {
 static int64_t *off_buf;
 static size_t off_cap;
 
-static int64_t *offsets(size_t n) {
-    if (n > off_cap) {
+/* off[(c, th, tw)] = ((c*s + th mod s)*s + tw mod s)*plane + (h0 + dh*(th div s))*Wp
+ *                    + w0 + dw*(tw div s)   for c < C, th < TH, tw < TW:
+ * where tap (th, tw) of channel c lies in an image split into s*s phase planes per channel */
+static const int64_t *tap_offsets(int C, int TH, int TW, int s, int64_t plane, int Wp, int h0,
+                                  int dh, int w0, int dw) {
+    size_t n = (size_t)C * TH * TW;
+    if (n > off_cap) {   /* grow-only: a training step allocates nothing once warm */
         gan_free(off_buf);
         off_cap = n + n / 4;
         off_buf = gan_malloc(off_cap * sizeof(int64_t));
     }
-    return off_buf;
-}
-
-/* off[(c, th, tw)] = c*plane + (h0 + dh*th)*Wp + w0 + dw*tw for c < C, th < TH, tw < TW */
-static const int64_t *tap_offsets(int C, int TH, int TW, int64_t plane, int Wp, int h0, int dh,
-                                  int w0, int dw) {
-    int64_t *o = offsets((size_t)C * TH * TW), *o0 = o;
+    int64_t *o = off_buf, *o0 = o;
     for (int c = 0; c < C; c++)
         for (int th = 0; th < TH; th++)
-            for (int tw = 0; tw < TW; tw++) *o++ = c * plane + (int64_t)(h0 + dh * th) * Wp + w0 + dw * tw;
+            for (int tw = 0; tw < TW; tw++)
+                *o++ = ((int64_t)(c * s + th % s) * s + tw % s) * plane +
+                       (int64_t)(h0 + dh * (th / s)) * Wp + w0 + dw * (tw / s);
     return o0;
 }
 
@@ -397,11 +399,7 @@ static phase_image phase_copy(const gan_conv_geom *g, const float *x) {
         memset(o + g->N * per, 0, SLACK * sizeof(float));
         xq = o;
     }
-    int64_t *off = offsets((size_t)g->C * g->KH * g->KW);
-    for (int c = 0, k = 0; c < g->C; c++)
-        for (int kh = 0; kh < g->KH; kh++)
-            for (int kw = 0; kw < g->KW; kw++, k++)
-                off[k] = ((int64_t)(c * s + kh % s) * s + kw % s) * plane + (int64_t)(kh / s) * Wq + kw / s;
+    const int64_t *off = tap_offsets(g->C, g->KH, g->KW, s, plane, Wq, 0, 1, 0, 1);
     return (phase_image){{xq, off, (int64_t)g->HO * Wq, per}, Wq};
 }
 
@@ -438,7 +436,7 @@ static void adjoint_shifted(const gan_conv_geom *g, const float *dy, const float
     const int Hp = g->HO + 2 * ph, Wp = g->WO + 2 * pw;
     const int64_t plane = (int64_t)Hp * Wp, hw = (int64_t)g->H * g->W;
     const float *dyp = padded_copy(dy, g->N, g->OC, g->HO, g->WO, ph, ph, pw, pw);
-    gan_pg_shifted sb = {dyp, tap_offsets(g->OC, g->KH, g->KW, plane, Wp, g->KH - 1, -1, g->KW - 1, -1),
+    gan_pg_shifted sb = {dyp, tap_offsets(g->OC, g->KH, g->KW, 1, plane, Wp, g->KH - 1, -1, g->KW - 1, -1),
                          (int64_t)g->H * Wp, g->OC * plane};
     tap_a ta = {w, g->C, g->KH, g->KW, 1, 0, 0, g->KH, g->KW};
     gan_pgemm gm = {.M = g->C, .N = (int)(g->N * sb.span), .K = g->OC * g->KH * g->KW,
