@@ -79,6 +79,12 @@ uint64_t gan_alloc_count(void);      /* number of gan_malloc/gan_calloc calls so
 void gan_set_threads(int n);
 int gan_get_threads(void);
 
+/* Convolutions with 4x4 kernels, stride 2 and pad 1 (DCGAN's) run by Winograd's F(4x4, 2x2)
+ * where that was measured to be faster (on by default). Off: the direct products, whose sums
+ * differ from Winograd's by float rounding (about 1e-6 of the output's scale). */
+void gan_set_winograd(int on);
+int gan_get_winograd(void);
+
 /* ------------------------------------------------------------------ tensors */
 
 #define GAN_MAX_DIMS 5

@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "backend/cpu/conv_kernels.h"
 #include "backend/cpu/pack_gemm.h"
+#include "backend/cpu/winograd.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,32 @@ static void check_conv(cg c) {
     free(rdw);
 }
 
+/* DCGAN's 4x4 / stride 2 / pad 1 convs go through Winograd F(4x4, 2x2) (winograd.c) where it
+ * fits; these geometries must take that path (else the checks below test the direct one). */
+static void check_winograd(void) {
+    const cg convs[] = {
+        {32, 16, 14, 14, 24, 4, 4, 2, 1, 0},  /* 7x7 output: edge tiles; OC 24: a half sliver */
+        {16, 24, 32, 16, 16, 4, 4, 2, 1, 0},  /* H != W, 4x2 tiles a sample; C 24: half sliver */
+        {32, 32, 16, 16, 32, 4, 4, 2, 1, 0},  /* whole tiles */
+    };
+    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+        gan_conv_geom g = geom_of(convs[i]);
+        th_check(gan_wino_fits(&g), "winograd takes the geometry", "N%d C%d %dx%d OC%d", g.N, g.C,
+                 g.H, g.W, g.OC);
+        check_conv(convs[i]);
+    }
+    /* small scratch: samples in chunks, output channels in blocks (U, the adjoint's and the
+     * weight gradient's too), transforms redone per block */
+    int64_t old = gan_wino_set_cap(8000);
+    check_conv(convs[0]);
+    gan_wino_set_cap(old);
+    /* switched off: the direct products */
+    gan_set_winograd(0);
+    gan_conv_geom g = geom_of(convs[0]);
+    th_check(!gan_wino_fits(&g), "gan_set_winograd(0): direct products", "%d", gan_get_winograd());
+    gan_set_winograd(1);
+}
+
 /* A training step's GEMMs reuse the backend's scratch: no allocation once warm. */
 static void check_no_alloc(void) {
     gan_set_threads(2);
@@ -266,6 +293,7 @@ int main(void) {
         {2, 4, 27, 29, 9, 4, 4, 2, 1, 1},    /* output padding: input rows no window reads */
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) check_conv(convs[i]);
+    check_winograd();
     check_no_alloc();
     return th_done("test_pack_gemm");
 }

@@ -18,6 +18,7 @@
  * micro-kernel's layout. */
 #include "backend/cpu/conv_kernels.h"
 #include "backend/cpu/pack_gemm.h"
+#include "backend/cpu/winograd.h"
 #include "internal.h"
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -44,13 +45,13 @@ typedef struct patch_b {
 #define SLACK 32   /* floats after a padded copy */
 
 /* A zero-padded copy of x (N,C,H,W): pt/pbot rows above/below, pl/pr columns left/right, into
- * gan_pg_scratch2. Narrow grids (a 7x7 map) pack a few floats per row; with the borders made
+ * scratch slot 1. Narrow grids (a 7x7 map) pack a few floats per row; with the borders made
  * of real zeros every row is one unmasked load. */
 static const float *padded_copy(const float *x, int N, int C, int H, int W, int pt, int pbot,
                                 int pl, int pr) {
     const int Hp = H + pt + pbot, Wp = W + pl + pr;
     const int64_t planes = (int64_t)N * C, hwp = (int64_t)Hp * Wp;
-    float *xp = gan_pg_scratch2((size_t)(planes * hwp + SLACK));
+    float *xp = gan_pg_scratch(1, (size_t)(planes * hwp + SLACK));
 #pragma omp parallel for schedule(static) if (planes * hwp > GAN_PARALLEL_MIN)
     for (int64_t pi = 0; pi < planes; pi++) {
         float *o = xp + pi * hwp;
@@ -375,7 +376,7 @@ static phase_image phase_copy(const gan_conv_geom *g, const float *x) {
     if (s == 1 && p == 0 && g->KW == 1 && g->KH == 1) xq = x;  /* reads stay inside x */
     else if (s == 1) xq = padded_copy(x, g->N, g->C, g->H, g->W, p, Hq - g->H - p, p, Wq - g->W - p);
     else {
-        float *o = gan_pg_scratch2((size_t)(g->N * per + SLACK));
+        float *o = gan_pg_scratch(1, (size_t)(g->N * per + SLACK));
         const int64_t planes = (int64_t)g->N * g->C * s * s;
 #pragma omp parallel for schedule(static) if (planes * plane > GAN_PARALLEL_MIN)
         for (int64_t pi = 0; pi < planes; pi++) {
@@ -505,7 +506,7 @@ static void weight_grad_shifted(const gan_conv_geom *g, const float *x, const fl
     const int K = g->C * g->KH * g->KW;
     phase_image xq = phase_copy(g, x);
     dyt_b db = {dy, g->OC, g->HO, g->WO, xq.Wq};
-    float *dwt = gan_pg_scratch((size_t)K * g->OC);
+    float *dwt = gan_pg_scratch(0, (size_t)K * g->OC);
     gan_pgemm gm = {.M = K, .N = g->OC, .K = (int)(g->N * xq.op.span), .pack_a = gan_pg_pack_a_shifted,
                     .pack_b = pack_dy_t, .a_ud = &xq.op, .b_ud = &db, .c = dwt, .sm = g->OC, .sv = 1,
                     .P = g->OC, .QW = g->OC, .in_place = GAN_PG_A_SHIFTED};
@@ -528,6 +529,10 @@ void gan_cpu_conv2d(const gan_conv_geom *g, const float *x, const float *w, cons
 }
 
 static void conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    if (gan_wino_fits(g)) {
+        gan_wino_conv2d(g, x, w, b, y);
+        return;
+    }
     if (shifted_wins(g, g->HO, g->WO + (g->KW - 1) / g->stride)) {
         conv2d_shifted(g, x, w, b, y);
         return;
@@ -558,7 +563,7 @@ static void adjoint_phases(const gan_conv_geom *g, const float *dy, const float 
     int chunk = (int)(PHASE_CAP / per);
     if (chunk < 1) chunk = 1;
     if (chunk > g->N) chunk = g->N;
-    float *scr = gan_pg_scratch((size_t)(chunk * per));
+    float *scr = gan_pg_scratch(0, (size_t)(chunk * per));
     tap_a ta[GAN_PG_MAX_BATCH];
     patch_b pb[GAN_PG_MAX_BATCH];
     gan_pgemm gm[GAN_PG_MAX_BATCH];
@@ -621,6 +626,10 @@ void gan_cpu_conv2d_adjoint(const gan_conv_geom *g, const float *dy, const float
 
 static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, const float *b,
                     float *dx) {
+    if (gan_wino_fits(g)) {
+        gan_wino_adjoint(g, dy, w, b, dx);
+        return;
+    }
     const int s = g->stride, p = g->pad, H = g->H, W = g->W;
     const int64_t hw = (int64_t)H * W;
     if (g->HO == 1 && g->WO == 1 && p == 0 && H == g->KH && W == g->KW) {
@@ -648,7 +657,7 @@ static void adjoint(const gan_conv_geom *g, const float *dy, const float *w, con
         int chunk = (int)(COLS_CAP / per);
         if (chunk < 1) chunk = 1;
         if (chunk > g->N) chunk = g->N;
-        float *cols = gan_pg_scratch((size_t)(chunk * per));
+        float *cols = gan_pg_scratch(0, (size_t)(chunk * per));
         gan_pg_strided wt = {w, 1, CKK};
         for (int n0 = 0; n0 < g->N; n0 += chunk) {
             int nb = g->N - n0 < chunk ? g->N - n0 : chunk;
@@ -795,6 +804,10 @@ void gan_cpu_conv2d_weight_grad(const gan_conv_geom *g, const float *x, const fl
 }
 
 static void weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
+    if (gan_wino_fits(g)) {
+        gan_wino_weight_grad(g, x, dy, dw);
+        return;
+    }
     if (weight_grad_shifted_wins(g)) {
         weight_grad_shifted(g, x, dy, dw);
         return;

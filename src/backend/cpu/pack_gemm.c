@@ -169,7 +169,9 @@ typedef struct plan {
 } plan;
 
 
-static plan make_plan(const gan_pgemm *g) {
+/* ktot: the reduction length of all the work (a batch's members together; g->K for one
+ * product): it sets the threads, and only a single product's K is split in parts */
+static plan make_plan(const gan_pgemm *g, int64_t ktot) {
     plan p;
     p.npan = (g->M + MR - 1) / MR;
     p.mpad = p.npan * MR;
@@ -177,13 +179,13 @@ static plan make_plan(const gan_pgemm *g) {
     if (ks < KC) ks = KC;
     p.ks = ks < g->K ? ks : g->K;
     p.chunks = (g->N + NC - 1) / NC;
-    double flops = 2.0 * g->M * (double)g->N * g->K;
+    double flops = 2.0 * g->M * (double)g->N * (double)ktot;
     int T = flops < SERIAL_FLOPS || omp_in_parallel() ? 1 : omp_get_max_threads();
     /* a small C with a long reduction (weight gradients of thin layers) has too few items to
      * share: split K into parts whose boundaries depend on K only, never on the threads */
     p.kparts = 1;
     p.kp = g->K;
-    if ((int64_t)g->M * g->N <= 65536 && p.mpad <= 1024 && g->K >= 4 * KC && p.chunks < 8) {
+    if (ktot == g->K && (int64_t)g->M * g->N <= 65536 && p.mpad <= 1024 && g->K >= 4 * KC && p.chunks < 8) {
         /* about 16 parts of whole KC blocks, at least 4 blocks each */
         int64_t blocks = (g->K + KC - 1) / KC, per = (blocks + 15) / 16;
         if (per < 4) per = 4;
@@ -221,8 +223,9 @@ static void column_offsets(const cview *cv, int j0, int n, int64_t *off) {
 }
 
 /* Operands read in place by the micro-kernel (no packing): A (m, k) at a[m * lda + k], B (k, j)
- * at b[k * ldb + j]; NULL when packed. bpre: B packed once for all its columns (one column
- * chunk shared by several row groups), the KC block from k at bpre + (k - ka) * nsl * NR.
+ * at b[k * ldb + j]; NULL when packed. bpre: B packed once for all its columns (shared by
+ * several row groups, or given packed: GAN_PG_B_PACKED), the KC block from k at
+ * bpre + (k - ka) * nslN * NR with all ceil(N / NR) slivers in it (gan_pg_packed_b_at).
  * ash / bsh: a shifted operand (gan_pg_shifted), read in place where a panel or sliver lies
  * within one sample. */
 typedef struct direct {
@@ -269,7 +272,7 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
         kc = k1 - kb0 < KC ? k1 - kb0 : KC;
         /* a shifted A's blocks end where its samples do, so that each is read in place */
         if (ash && kb0 % ash->span + kc > ash->span) kc = ash->span - kb0 % ash->span;
-        if (bpre) bpack = (float *)bpre + (kb0 - ka) * nsl * NR;   /* read only */
+        if (bpre) bpack = (float *)bpre + (kb0 - ka) * ((g->N + NR - 1) / NR) * NR + (int64_t)(j0 / NR) * kc * NR;
         else if (bsh) {
             for (int s = 0; s < nsl; s++)
                 if (!bsl[s]) g->pack_b(g, (int)kb0, kc, j0 + s * NR, nc - s * NR < NR ? nc - s * NR : NR,
@@ -366,12 +369,14 @@ static void fill_bias(const gan_pgemm *g, const cview *cv) {
     }
 }
 
-static float *part_buf, *user_buf, *user_buf2, *bpre_buf;
-static size_t part_cap, user_cap, user_cap2, bpre_cap;
+static float *part_buf, *bpre_buf, *user_buf[GAN_PG_SCRATCH_SLOTS];
+static size_t part_cap, bpre_cap, user_cap[GAN_PG_SCRATCH_SLOTS];
 #define BPRE_CAP (1 << 21)     /* floats of B packed once for all row groups (8 MiB) */
 
-float *gan_pg_scratch(size_t n) { return grow(&user_buf, &user_cap, n); }
-float *gan_pg_scratch2(size_t n) { return grow(&user_buf2, &user_cap2, n); }
+float *gan_pg_scratch(int slot, size_t n) {
+    GAN_ASSERT(slot >= 0 && slot < GAN_PG_SCRATCH_SLOTS);
+    return grow(&user_buf[slot], &user_cap[slot], n);
+}
 
 static void pgemm_run(const gan_pgemm *g);
 
@@ -388,7 +393,7 @@ static void pgemm_run(const gan_pgemm *g) {
         if (!g->accumulate) fill_bias(g, &cv);
         return;
     }
-    plan p = make_plan(g);
+    plan p = make_plan(g, g->K);
     float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
     /* shifted operands (stride-1 convolutions) are read in place by run_block */
     direct sdir = {NULL, NULL, NULL, 0, 0, NULL, NULL};
@@ -465,13 +470,15 @@ static void pgemm_run(const gan_pgemm *g) {
     /* one column chunk split in row groups (a narrow C: x @ w^T with a batch of 64 as C^T):
      * every group would pack the same B; pack it once, shared, next to A */
     const int64_t nslN = (g->N + NR - 1) / NR;
-    if (!dir.b && !dir.bsh && !dir.ash && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
+    const int b_given = (g->in_place & GAN_PG_B_PACKED) != 0;
+    if (!b_given && !dir.b && !dir.bsh && !dir.ash && p.chunks == 1 && p.groups > 1 && p.ks * nslN * NR <= BPRE_CAP)
         dir.bpre = grow(&bpre_buf, &bpre_cap, (size_t)(p.ks * nslN * NR));
     float *bpre = (float *)dir.bpre;
     for (int64_t ks0 = 0; ks0 < g->K; ks0 += p.ks) {
         int64_t ksz = g->K - ks0 < p.ks ? g->K - ks0 : p.ks;
         int first = ks0 == 0 && !g->accumulate;
         int nkb = (int)((ksz + KC - 1) / KC);
+        if (b_given) dir.bpre = (const float *)g->b_ud + ks0 * nslN * NR;
         int na = apack ? nkb * p.npan : 0, nb = bpre ? nkb : 0;
         if (bpre && !apack) {
             /* B alone (A read in place): packed before the threads start, so they meet once */
@@ -524,20 +531,23 @@ void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
 static void pgemm_run_batch(const gan_pgemm *gs, int count) {
     int64_t ktot = 0;
     int ok = count > 0;
+    /* members all read A in place (GAN_PG_A_IN_PLACE) or all have it packed here, and all or
+     * none give B packed (GAN_PG_B_PACKED) */
+    const int a_in_place = (gs[0].in_place & GAN_PG_A_IN_PLACE) != 0;
     for (int i = 0; ok && i < count; i++) {
-        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0 && !gs[i].in_place;
+        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0 &&
+             gs[i].in_place == gs[0].in_place && !(gs[i].in_place & ~(GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED));
         ktot += gs[i].K;
     }
     gan_pgemm big = gs[0];
-    big.K = (int)(ktot < (1 << 30) ? ktot : (1 << 30));
-    plan p = make_plan(&big);          /* threads and items for the whole batch's work */
-    ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (int64_t)p.mpad * ktot <= A_CAP;
+    plan p = make_plan(&big, ktot);    /* threads and items for the whole batch's work */
+    ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (a_in_place || (int64_t)p.mpad * ktot <= A_CAP);
     if (!ok) {
         for (int i = 0; i < count; i++) pgemm_run(&gs[i]);
         return;
     }
     if (gs[0].M <= 0 || gs[0].N <= 0) return;
-    float *apack = grow(&a_buf, &a_cap, (size_t)(ktot * p.mpad));
+    float *apack = a_in_place ? NULL : grow(&a_buf, &a_cap, (size_t)(ktot * p.mpad));
     float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
     int64_t aoff[GAN_PG_MAX_BATCH + 1];
     int nkb[GAN_PG_MAX_BATCH + 1];
@@ -547,10 +557,15 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
         aoff[i + 1] = aoff[i] + (int64_t)gs[i].K * p.mpad;
         nkb[i + 1] = nkb[i] + (gs[i].K + KC - 1) / KC;
     }
+    /* Items: with members enough for 4 a thread, (member, column chunk), so that each member's
+     * B is packed (or read, given packed) once; otherwise (column chunk, row group) through
+     * every member in turn, so that members reading the same input share the cache. */
+    const int by_member = count >= 4 * p.threads && p.threads > 1;
+    const int items = by_member ? count * p.chunks : p.items;
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
     {
 #pragma omp for schedule(dynamic, 4)
-        for (int idx = 0; idx < nkb[count] * p.npan; idx++) {
+        for (int idx = 0; idx < (apack ? nkb[count] * p.npan : 0); idx++) {
             int kbg = idx / p.npan, mp = idx % p.npan, i = 0;
             while (kbg >= nkb[i + 1]) i++;
             int64_t kb0 = (int64_t)(kbg - nkb[i]) * KC;
@@ -559,15 +574,25 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
         }
         float *bpack = bbase + (size_t)omp_get_thread_num() * (KC * NC + NR);
 #pragma omp for schedule(dynamic, 1)
-        for (int it = 0; it < p.items; it++) {
-            int chunk = it % p.chunks, grp = it / p.chunks;
+        for (int it = 0; it < items; it++) {
+            int chunk = it % p.chunks, grp = by_member ? 0 : it / p.chunks;
             int j0 = chunk * NC, nc = big.N - j0 < NC ? big.N - j0 : NC;
-            int mp0 = grp * p.ppg, mp1 = mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
-            for (int i = 0; i < count; i++) {
+            int mp0 = by_member ? 0 : grp * p.ppg, mp1 = by_member ? p.npan : mp0 + p.ppg < p.npan ? mp0 + p.ppg : p.npan;
+            int i0 = by_member ? it / p.chunks : 0, i1 = by_member ? i0 + 1 : count;
+            for (int i = i0; i < i1; i++) {
                 const gan_pgemm *g = &gs[i];
                 cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW, g->QV};
-                run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate, apack + aoff[i],
-                          0, NULL, bpack, g->bias, NULL);
+                direct dir = {NULL, NULL, NULL, 0, 0, NULL, NULL};
+                if (g->in_place & GAN_PG_B_PACKED) dir.bpre = g->b_ud;
+                if (!apack) {
+                    const gan_pg_strided *sa = g->a_ud;
+                    GAN_ASSERT(g->pack_a == gan_pg_pack_a_strided && sa->sk == 1);
+                    dir.a = sa->p;
+                    dir.lda = sa->si;
+                }
+                run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate,
+                          apack ? apack + aoff[i] : NULL, 0, NULL, bpack, g->bias,
+                          dir.a || dir.bpre ? &dir : NULL);
             }
         }
     }

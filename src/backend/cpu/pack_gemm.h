@@ -55,13 +55,28 @@ struct gan_pgemm {
  * pack_a / pack_b, which must be gan_pg_pack_a_shifted / gan_pg_pack_b_shifted. */
 #define GAN_PG_A_SHIFTED 4
 #define GAN_PG_B_SHIFTED 8
+/* GAN_PG_B_PACKED: b_ud points at B already in the packed layout (gan_pg_packed_b_at): the
+ * caller wrote it there (a transform's output), so nothing packs it, once or per item. */
+#define GAN_PG_B_PACKED 16
+
+/* Where B (k, j) of a K x N operand lies in the packed layout: K blocks of KC one after the
+ * other, each holding all ceil(N / NR) slivers of kc x NR (columns past N are zeros). */
+static inline int64_t gan_pg_packed_b_at(int K, int N, int k, int j) {
+    int64_t kb0 = (int64_t)k / GAN_PG_KC * GAN_PG_KC, kc = K - kb0 < GAN_PG_KC ? K - kb0 : GAN_PG_KC;
+    int64_t nsl = (N + GAN_PG_NR - 1) / GAN_PG_NR;
+    return kb0 * nsl * GAN_PG_NR + (int64_t)(j / GAN_PG_NR) * kc * GAN_PG_NR + (k - kb0) * GAN_PG_NR + j % GAN_PG_NR;
+}
+static inline int64_t gan_pg_packed_b_floats(int K, int N) {
+    return (int64_t)K * ((N + GAN_PG_NR - 1) / GAN_PG_NR) * GAN_PG_NR;
+}
 
 /* Runs the product under OpenMP (one thread when it is small). K may be 0 (C = bias or 0). */
 void gan_pgemm_run(const gan_pgemm *g);
 
 /* Runs up to GAN_PG_MAX_BATCH products with the same M and N in one parallel region, each item
  * taking its columns through every member in order (members reading the same input share the
- * cache). Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
+ * cache). Members share their in_place flags, which may be GAN_PG_A_IN_PLACE and GAN_PG_B_PACKED.
+ * Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
 #define GAN_PG_MAX_BATCH 16
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
 
@@ -69,11 +84,11 @@ void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
 void gan_pg_lock(void);
 void gan_pg_unlock(void);
 
-/* A grow-only buffer of at least n floats for a caller's own scratch (distinct from the GEMM's
- * packing buffers; valid until the next call for the same buffer). */
-float *gan_pg_scratch(size_t n);
-/* A second such buffer, independent of the first. */
-float *gan_pg_scratch2(size_t n);
+/* Grow-only buffer `slot` (0 .. GAN_PG_SCRATCH_SLOTS-1) of at least n floats for a caller's own
+ * scratch: distinct from the GEMM's packing buffers and from the other slots; valid until the
+ * next call for the same slot (which may move it). */
+#define GAN_PG_SCRATCH_SLOTS 4
+float *gan_pg_scratch(int slot, size_t n);
 
 /* dst[k * MR + r] = row[r][k] for k < kc, r < MR: the panel layout of A from MR contiguous
  * rows (8x8 transposes; the rows must hold kc readable floats). */

@@ -1,0 +1,582 @@
+/* winograd.c — 4x4 / stride 2 / pad 1 convolutions by Winograd F(4x4, 2x2) (see winograd.h).
+ *
+ * The 1-D algorithm F(4, 2) (Toom-Cook on the points 0, 1, -1, 2, inf) computes 4 outputs of a
+ * 2-tap correlation y[i] = g0 d[i] + g1 d[i+1] from a tile of 5 inputs with 5 multiplies:
+ *     y = AT [(G g) . (BT d)]
+ *   BT d:  2d0 - d1 - 2d2 + d3,  -2d1 - d2 + d3,  2d1 - 3d2 + d3,  d3 - d1,  2d1 - d2 - 2d3 + d4
+ *   G g:   g0/2,  -(g0 + g1)/2,  (g1 - g0)/6,  (g0 + 2g1)/6,  g1
+ *   AT m:  m0 + m1 + m2 + m3,  m1 - m2 + 2m3,  m1 + m2 + 4m3,  m1 - m2 + 8m3 + m4
+ * In 2-D (nested, rows then columns) a 5x5 input tile gives 4x4 outputs with 25 products, and
+ * summing over input channels the products for one point xi of the 5x5 grid form a GEMM:
+ *     Z[xi] (tiles, out channels) = V[xi] (tiles, in channels) @ U[xi] (in channels, out channels)
+ * The weight gradient is the transpose: dU[xi] = V[xi]^T @ (A dy A^T)[xi], dg = G^T dU G.
+ *
+ * The three uses, for a conv x (N,C,H,W) -> y (N,OC,H/2,W/2) with w (OC,C,4,4):
+ *   conv2d:  the zero-padded x split by phase (a, b) = (row, column) parity is 4C planes of
+ *            (H/2 + 1) x (W/2 + 1); y = sum over planes of a 2x2 stride-1 correlation with the
+ *            taps w[oc][c][2t + a][2u + b].
+ *   adjoint: dx rows 2j + e (e = 0, 1) are a 2x2 correlation of dy padded by one, starting e
+ *            rows in, with taps w[oc][c][3 - e - 2t][..]: four output phases of OC -> C each.
+ *   weight:  dw[oc][c][2t + a][2u + b] = sum over (n, o) of dy[n][oc][o] plane_(c,a,b)[n][o + (t, u)].
+ * Vectors run along channels: each sample is copied channel-last (8x8 transposes) into its
+ * thread's buffer and transformed from there. V and Z keep channels contiguous ([xi][tile][ch]:
+ * V is the GEMMs' A, read in place); U is written straight into the GEMMs' packed B layout, so
+ * the 25 (100 for the adjoint) products run through gan_pgemm_run_batch with nothing packed.
+ * The transforms are memory-bound (V and Z live in L3): the products do 2.56x fewer multiply-
+ * adds, the whole conv runs 1.2-1.6x faster on one thread, less on two (bench/NOTES.md). */
+#include "backend/cpu/winograd.h"
+#include "backend/cpu/pack_gemm.h"
+#include "internal.h"
+#include <string.h>
+#include <omp.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+#define XI 25   /* points of the 5x5 transform grid */
+
+/* Scratch floats per buffer: V, Z (cap) and U (2 cap) keep to them by chunks of samples and
+ * blocks of channels. 1 Mi floats (4 MiB) kept the transforms' traffic in L3 and DCGAN-64's
+ * peak RSS below the direct products' (their padded and phase copies are larger). */
+static int64_t cap = 1 << 20, ucap = 2 << 20;
+static int enabled = 1;
+
+int64_t gan_wino_set_cap(int64_t floats) {
+    int64_t old = cap;
+    cap = floats;
+    ucap = 2 * floats;
+    return old;
+}
+
+void gan_set_winograd(int on) { enabled = on != 0; }
+int gan_get_winograd(void) { return enabled; }
+
+#if defined(__AVX2__) && defined(__FMA__)
+
+/* Where it won in paired measurements (bench/NOTES.md): enough tiles per sample (4+: HO, WO of
+ * 8, or 7 with edge tiles) and in the batch (128+) that the transformed weights U, 6.25x the
+ * size of w, cost little against the products; DCGAN-64's 8 -> 4 layer (one tile a sample)
+ * lost 10% of its step with it. 8-channel vectors need C, OC multiples of 8. */
+int gan_wino_fits(const gan_conv_geom *g) {
+    const int tiles = ((g->HO + 3) / 4) * ((g->WO + 3) / 4);
+    return enabled && g->KH == 4 && g->KW == 4 && g->stride == 2 && g->pad == 1 &&
+           g->H % 2 == 0 && g->W % 2 == 0 && g->HO == g->H / 2 && g->WO == g->W / 2 &&
+           g->C % 8 == 0 && g->OC % 8 == 0 && g->C >= 16 && g->OC >= 16 && tiles >= 4 &&
+           (int64_t)g->N * tiles >= 128;
+}
+
+/* ---------------------------------------------------------------- 1-D transforms, 8 lanes */
+#define ADD _mm256_add_ps
+#define SUB _mm256_sub_ps
+#define MUL _mm256_mul_ps
+#define FMA _mm256_fmadd_ps
+#define SET1 _mm256_set1_ps
+
+/* v = BT d (5 -> 5) */
+static inline void bt5(const __m256 d[5], __m256 v[5]) {
+    const __m256 two = SET1(2.0f);
+    __m256 d32 = SUB(d[3], d[2]);
+    v[0] = FMA(two, SUB(d[0], d[2]), SUB(d[3], d[1]));
+    v[1] = FMA(SET1(-2.0f), d[1], d32);
+    v[2] = FMA(two, SUB(d[1], d[2]), d32);
+    v[3] = SUB(d[3], d[1]);
+    v[4] = FMA(two, SUB(d[1], d[3]), SUB(d[4], d[2]));
+}
+
+/* y = AT m (5 -> 4) */
+static inline void at4(const __m256 m[5], __m256 y[4]) {
+    __m256 p = ADD(m[1], m[2]), q = SUB(m[1], m[2]);
+    y[0] = ADD(ADD(m[0], p), m[3]);
+    y[1] = FMA(SET1(2.0f), m[3], q);
+    y[2] = FMA(SET1(4.0f), m[3], p);
+    y[3] = ADD(FMA(SET1(8.0f), m[3], q), m[4]);
+}
+
+/* e = A dy (4 -> 5): AT's transpose */
+static inline void a5(const __m256 d[4], __m256 e[5]) {
+    __m256 s02 = ADD(d[0], d[2]), s13 = ADD(d[1], d[3]);
+    e[0] = d[0];
+    e[1] = ADD(s02, s13);
+    e[2] = SUB(s02, s13);
+    e[3] = FMA(SET1(8.0f), d[3], FMA(SET1(4.0f), d[2], FMA(SET1(2.0f), d[1], d[0])));
+    e[4] = d[3];
+}
+
+/* u = G g (2 -> 5) */
+static inline void g5(__m256 g0, __m256 g1, __m256 u[5]) {
+    const __m256 half = SET1(0.5f), sixth = SET1(1.0f / 6.0f);
+    u[0] = MUL(half, g0);
+    u[1] = MUL(SET1(-0.5f), ADD(g0, g1));
+    u[2] = MUL(sixth, SUB(g1, g0));
+    u[3] = MUL(sixth, FMA(SET1(2.0f), g1, g0));
+    u[4] = g1;
+}
+
+/* g = G^T m (5 -> 2) */
+static inline void gt2(const __m256 m[5], __m256 *g0, __m256 *g1) {
+    const __m256 half = SET1(0.5f), sixth = SET1(1.0f / 6.0f);
+    *g0 = FMA(half, SUB(m[0], m[1]), MUL(sixth, SUB(m[3], m[2])));
+    *g1 = ADD(FMA(SET1(-0.5f), m[1], MUL(sixth, FMA(SET1(2.0f), m[3], m[2]))), m[4]);
+}
+
+/* u (5x5) = G g G^T for a 2x2 kernel g[t][u] */
+static inline void kernel_tile(const __m256 g[2][2], __m256 u[5][5]) {
+    __m256 c0[5], c1[5];
+    g5(g[0][0], g[1][0], c0);   /* G along t, for u = 0 and 1 */
+    g5(g[0][1], g[1][1], c1);
+    for (int i = 0; i < 5; i++) g5(c0[i], c1[i], u[i]);
+}
+
+/* 8x8 transpose of r (rows) in registers */
+static inline void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+           t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+           t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* n floats of v to d (n <= 8) */
+static inline void store_n(float *d, __m256 v, int n) {
+    if (n == 8) {
+        _mm256_storeu_ps(d, v);
+        return;
+    }
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (int i = 0; i < n; i++) d[i] = t[i];
+}
+
+/* ---------------------------------------------------------------- layout */
+
+/* Tiles of 4x4 outputs over an HO x WO map */
+typedef struct tiles { int TH, TW, T; } tiles;
+static tiles tiles_of(int HO, int WO) {
+    tiles t = {(HO + 3) / 4, (WO + 3) / 4, 0};
+    t.T = t.TH * t.TW;
+    return t;
+}
+
+/* dst (Hq, Wq, s*s*C), channel-last, from one sample src (C, H, W):
+ *     dst[hq][wq][(a*s + b)*C + c] = src[c][s*hq + a - 1][s*wq + b - 1], 0 outside.
+ * s = 2: x's phase planes, padded by one; s = 1: dy padded by one. Reads 8 channels x 8 columns
+ * and transposes them (gathers are slow, and hit one L1 set when planes are 4 KiB apart). */
+static void channel_last(const float *src, int C, int H, int W, int s, int Hq, int Wq, float *dst) {
+    const int64_t hw = (int64_t)H * W, ch = (int64_t)s * s * C;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    /* the padding: rows and columns no source element lands on */
+    for (int hq = 0; hq < Hq; hq++)
+        for (int wq = 0; wq < Wq; wq++)
+            for (int ph = 0; ph < s * s; ph++) {
+                int h = s * hq + ph / s - 1, w = s * wq + ph % s - 1;
+                if (h < 0 || h >= H || w < 0 || w >= W)
+                    memset(dst + ((int64_t)hq * Wq + wq) * ch + (int64_t)ph * C, 0, sizeof(float) * (size_t)C);
+            }
+    for (int c8 = 0; c8 < C; c8 += 8)
+        for (int h = 0; h < H; h++) {
+            const int hq = (h + 1) / s, a = (h + 1) % s;
+            float *orow = dst + (int64_t)hq * Wq * ch + (int64_t)a * s * C + c8;
+            const float *irow = src + c8 * hw + (int64_t)h * W;
+            int w = 0;
+            for (; w + 8 <= W; w += 8) {
+                __m256 r[8];
+                for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(irow + k * hw + w);
+                transpose8(r);
+                for (int k = 0; k < 8; k++) {
+                    int wq = (w + k + 1) / s, b = (w + k + 1) % s;
+                    _mm256_storeu_ps(orow + wq * ch + (int64_t)b * C, r[k]);
+                }
+            }
+            if (w < W) {   /* the last W - w < 8 columns: masked loads */
+                const int rest = W - w;
+                const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lane);
+                __m256 r[8];
+                for (int k = 0; k < 8; k++) r[k] = _mm256_maskload_ps(irow + k * hw + w, mask);
+                transpose8(r);
+                for (int k = 0; k < rest; k++) {
+                    int wq = (w + k + 1) / s, b = (w + k + 1) % s;
+                    _mm256_storeu_ps(orow + wq * ch + (int64_t)b * C, r[k]);
+                }
+            }
+        }
+}
+
+/* Samples per chunk and channels per block, from the floats each needs against the cap:
+ * as large as allowed, then evened out. */
+static int chunk_of_cap(int64_t cp, int total, int64_t per, int align) {
+    int64_t most = cp / (per > 0 ? per : 1);
+    most = most / align * align;
+    if (most < align) most = align;
+    if (most >= total) return total;
+    int parts = (int)((total + most - 1) / most);
+    int each = (total + parts - 1) / parts;
+    return (each + align - 1) / align * align;
+}
+
+static int chunk_of(int total, int64_t per, int align) { return chunk_of_cap(cap, total, per, align); }
+
+/* ---------------------------------------------------------------- transforms */
+
+/* V[xi] (stride xs between points) = (BT d B)[xi] for the tiles q = (ti, tj) of one sample's
+ * Q (Hq, Wq, Ch) starting (eh, ew) in: d = Q[4ti + eh + r][4tj + ew + s][c], r, s < 5.
+ * Tile q is row p = p0 + q of a (Ptot, Ch) matrix: row-major (the forward's A, read in place),
+ * or packed as a GEMM's B (the weight gradient's, Ptot the reduction) */
+static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew, float *V,
+                        int64_t xs, int p0, int Ptot, int packed) {
+    const int64_t rs = (int64_t)Wq * Ch;
+    for (int q = 0; q < t.T; q++) {
+        int ti = q / t.TW, tj = q % t.TW;
+        const float *s0 = Q + ((int64_t)(4 * ti + eh) * Wq + 4 * tj + ew) * Ch;
+        for (int c = 0; c < Ch; c += 8) {
+            float *v0 = V + (packed ? gan_pg_packed_b_at(Ptot, Ch, p0 + q, c) : (int64_t)(p0 + q) * Ch + c);
+            __m256 col[5][5], v[5];   /* col[s][i] = (BT d)[i][s] */
+            for (int s = 0; s < 5; s++) {
+                __m256 d[5];
+                for (int r = 0; r < 5; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * Ch + c);
+                bt5(d, col[s]);
+            }
+            for (int i = 0; i < 5; i++) {
+                __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
+                bt5(row, v);
+                for (int j = 0; j < 5; j++) _mm256_storeu_ps(v0 + (i * 5 + j) * xs, v[j]);
+            }
+        }
+    }
+}
+
+/* V[e][xi] for samples n0 .. n0 + nc of src (N, C, H, W) and `offsets` tile origins e = (eh, ew)
+ * (1: (0, 0); 4: the adjoint's phases), as input_tiles lays them out (packed or not) with
+ * Ptot = nc T rows; returns the floats between points. Each sample goes channel-last into its
+ * thread's own buffer (L2-sized), then through input_tiles. */
+static int64_t transform_inputs(const float *src, int n0, int nc, int C, int H, int W, int s,
+                                tiles t, int offsets, int packed, float *V) {
+    const int Hq = 4 * t.TH + 1 + (s == 1), Wq = 4 * t.TW + 1 + (s == 1), Ptot = nc * t.T;
+    const int ch = s * s * C;
+    const int64_t per = (int64_t)Hq * Wq * ch;
+    const int64_t xs = packed ? gan_pg_packed_b_floats(Ptot, ch) : (int64_t)Ptot * ch;
+    float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
+#pragma omp parallel for schedule(static) if (xs * XI * offsets > GAN_PARALLEL_MIN)
+    for (int n = 0; n < nc; n++) {
+        float *q = buf + omp_get_thread_num() * per;
+        channel_last(src + (int64_t)(n0 + n) * C * H * W, C, H, W, s, Hq, Wq, q);
+        for (int e = 0; e < offsets; e++)
+            input_tiles(q, Wq, ch, t, e >> 1, e & 1, V + e * XI * xs, xs, n * t.T, Ptot, packed);
+    }
+    return xs;
+}
+
+/* y (4x4 vectors) = AT m A for the tile p of Z[xi][p][c] (row stride Nb), channels c .. c+7 */
+static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
+    __m256 col[5][4];   /* col[j][i] = (AT m)[i][j] */
+    for (int j = 0; j < 5; j++) {
+        __m256 m[5];
+        for (int i = 0; i < 5; i++) m[i] = _mm256_loadu_ps(Z + (i * 5 + j) * xs);
+        at4(m, col[j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
+        at4(row, y[i]);
+    }
+}
+
+/* count GEMMs of one shape in as few parallel regions as batches allow, of even size */
+static void run_batches(const gan_pgemm *gm, int count) {
+    const int batches = (count + GAN_PG_MAX_BATCH - 1) / GAN_PG_MAX_BATCH, each = (count + batches - 1) / batches;
+    for (int i = 0; i < count; i += each) gan_pgemm_run_batch(gm + i, count - i < each ? count - i : each);
+}
+
+/* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
+ * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
+ * (gan_pg_packed_b_at); sets laid out one after another (V: 25 P K floats each, U: 25
+ * gan_pg_packed_b_floats(K, Nb), Z: 25 P Nb) */
+static void products(const float *V, const float *U, float *Z, int P, int K, int Nb, int sets) {
+    enum { MAXS = 4 * XI };
+    gan_pg_strided sa[MAXS];
+    gan_pgemm gm[MAXS];
+    const int count = sets * XI;
+    const int64_t us = gan_pg_packed_b_floats(K, Nb);
+    for (int i = 0; i < count; i++) {
+        sa[i] = (gan_pg_strided){V + (int64_t)i * P * K, K, 1};
+        gm[i] = (gan_pgemm){.M = P, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
+                            .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[i], .b_ud = U + i * us,
+                            .c = Z + (int64_t)i * P * Nb, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
+                            .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
+    }
+    run_batches(gm, count);
+}
+
+/* ---------------------------------------------------------------- conv2d */
+
+/* U[xi] (K = 4C, Ob) packed as a GEMM's B: (k = (a*2 + b)*C + c, o) = (G g G^T)[xi] with
+ * g[t][u] = w[ob0 + o][c][2t + a][2u + b] */
+static void conv_kernels(const float *w, int C, int ob0, int Ob, float *U) {
+    const int K = 4 * C;
+    const int64_t xs = gan_pg_packed_b_floats(K, Ob);
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                           _mm256_set1_epi32(C * 16));
+#pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
+    for (int c = 0; c < C; c++)
+        for (int o = 0; o < Ob; o += 8) {
+            const float *wb = w + ((int64_t)(ob0 + o) * C + c) * 16;
+            __m256 tap[16], g[2][2], u[5][5];
+            for (int k = 0; k < 16; k++) tap[k] = _mm256_i32gather_ps(wb + k, idx, 4);
+            for (int ab = 0; ab < 4; ab++) {
+                int a = ab >> 1, b = ab & 1;
+                for (int tt = 0; tt < 2; tt++)
+                    for (int uu = 0; uu < 2; uu++) g[tt][uu] = tap[(2 * tt + a) * 4 + 2 * uu + b];
+                kernel_tile(g, u);
+                float *d = U + gan_pg_packed_b_at(K, Ob, ab * C + c, o);
+                for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(d + xi * xs, u[xi / 5][xi % 5]);
+                if (o + 8 == Ob && Ob % 16)   /* the last sliver's padding */
+                    for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(d + 8 + xi * xs, _mm256_setzero_ps());
+            }
+        }
+}
+
+void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
+                     float *y) {
+    const int C = g->C, OC = g->OC, K = 4 * C, HO = g->HO, WO = g->WO;
+    const tiles t = tiles_of(HO, WO);
+    const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
+    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
+    float *U = gan_pg_scratch(0, (size_t)(XI * gan_pg_packed_b_floats(K, Ob)));
+    float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
+    float *Z = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
+    const int64_t hwo = (int64_t)HO * WO;
+    for (int n0 = 0; n0 < g->N; n0 += Nc) {
+        const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
+        transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
+        for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
+            const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
+            if (n0 == 0 || Ob < OC) conv_kernels(w, C, ob0, ob, U);
+            products(V, U, Z, P, K, ob, 1);
+            const int64_t xs = (int64_t)P * ob;
+#pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
+            for (int p = 0; p < P; p++) {
+                int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
+                int rows = HO - 4 * ti < 4 ? HO - 4 * ti : 4, cols = WO - 4 * tj < 4 ? WO - 4 * tj : 4;
+                for (int o = 0; o < ob; o += 8) {
+                    __m256 v[4][4];
+                    output_tile(Z + (int64_t)p * ob + o, xs, v);
+                    __m256 bias = b ? _mm256_loadu_ps(b + ob0 + o) : _mm256_setzero_ps();
+                    float *y0 = y + ((int64_t)n * OC + ob0 + o) * hwo + (int64_t)(4 * ti) * WO + 4 * tj;
+                    for (int i = 0; i < rows; i++) {
+                        /* 4 columns x 8 channels -> 8 channels x 4 columns */
+                        __m128 lo[4], hi[4];
+                        for (int j = 0; j < 4; j++) {
+                            __m256 s = ADD(v[i][j], bias);
+                            lo[j] = _mm256_castps256_ps128(s);
+                            hi[j] = _mm256_extractf128_ps(s, 1);
+                        }
+                        _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
+                        _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
+                        for (int k = 0; k < 8; k++) {
+                            __m128 r = k < 4 ? lo[k] : hi[k - 4];
+                            float *d = y0 + k * hwo + (int64_t)i * WO;
+                            if (cols == 4) {
+                                _mm_storeu_ps(d, r);
+                            } else {
+                                float tmp[4];
+                                _mm_storeu_ps(tmp, r);
+                                for (int j = 0; j < cols; j++) d[j] = tmp[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- adjoint */
+
+/* U[e][xi] (OC, Cb) packed as a GEMM's B: (oc, c) = (G g G^T)[xi] for output phase
+ * e = (eh, ew), g[t][u] = w[oc][cb0 + c][3 - eh - 2t][3 - ew - 2u] */
+static void adjoint_kernels(const float *w, int C, int OC, int cb0, int Cb, float *U) {
+    const int64_t xs = gan_pg_packed_b_floats(OC, Cb), es = xs * XI;
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(16));
+#pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
+    for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < Cb; c += 8) {
+            const float *wb = w + ((int64_t)oc * C + cb0 + c) * 16;
+            __m256 tap[16], g[2][2], u[5][5];
+            for (int k = 0; k < 16; k++) tap[k] = _mm256_i32gather_ps(wb + k, idx, 4);
+            for (int e = 0; e < 4; e++) {
+                int eh = e >> 1, ew = e & 1;
+                for (int tt = 0; tt < 2; tt++)
+                    for (int uu = 0; uu < 2; uu++) g[tt][uu] = tap[(3 - eh - 2 * tt) * 4 + 3 - ew - 2 * uu];
+                kernel_tile(g, u);
+                float *d = U + e * es + gan_pg_packed_b_at(OC, Cb, oc, c);
+                for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(d + xi * xs, u[xi / 5][xi % 5]);
+                if (c + 8 == Cb && Cb % 16)   /* the last sliver's padding */
+                    for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(d + 8 + xi * xs, _mm256_setzero_ps());
+            }
+        }
+}
+
+void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, const float *b,
+                      float *dx) {
+    const int C = g->C, OC = g->OC, H = g->H, W = g->W;
+    const tiles t = tiles_of(g->HO, g->WO);
+    const int Cb = chunk_of_cap(ucap, C, (int64_t)4 * XI * OC, 8);
+    const int Nc = chunk_of(g->N, (int64_t)4 * XI * t.T * (OC > Cb ? OC : Cb), 1);
+    float *U = gan_pg_scratch(0, (size_t)(4 * XI * gan_pg_packed_b_floats(OC, Cb)));
+    float *V = gan_pg_scratch(1, (size_t)4 * XI * Nc * t.T * OC);
+    float *Z = gan_pg_scratch(2, (size_t)4 * XI * Nc * t.T * Cb);
+    const int64_t hw = (int64_t)H * W;
+    for (int n0 = 0; n0 < g->N; n0 += Nc) {
+        const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
+        for (int cb0 = 0; cb0 < C; cb0 += Cb) {
+            const int cb = C - cb0 < Cb ? C - cb0 : Cb;
+            const int64_t xs = (int64_t)P * cb, es = xs * XI;
+            if (n0 == 0 || Cb < C) adjoint_kernels(w, C, OC, cb0, cb, U);
+            if (cb0 == 0) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, 4, 0, V);
+            products(V, U, Z, P, OC, cb, 4);
+            /* dx rows 2(4ti + i) + eh, columns 2(4tj + j) + ew: per row, 8 (j, ew) x 8 channels */
+#pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
+            for (int p = 0; p < P; p++) {
+                int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
+                int cols = W - 8 * tj < 8 ? W - 8 * tj : 8;
+                for (int c = 0; c < cb; c += 8) {
+                    __m256 v[4][4][4];   /* [e][i][j] */
+                    for (int e = 0; e < 4; e++) output_tile(Z + e * es + (int64_t)p * cb + c, xs, v[e]);
+                    __m256 bias = b ? _mm256_loadu_ps(b + cb0 + c) : _mm256_setzero_ps();
+                    float *d0 = dx + ((int64_t)n * C + cb0 + c) * hw + 8 * tj;
+                    for (int i = 0; i < 4; i++)
+                        for (int eh = 0; eh < 2; eh++) {
+                            int row = 2 * (4 * ti + i) + eh;
+                            if (row >= H) continue;
+                            __m256 r[8];
+                            for (int j = 0; j < 4; j++)
+                                for (int ew = 0; ew < 2; ew++) r[2 * j + ew] = ADD(v[eh * 2 + ew][i][j], bias);
+                            transpose8(r);
+                            for (int k = 0; k < 8; k++) store_n(d0 + k * hw + (int64_t)row * W, r[k], cols);
+                        }
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- weight gradient */
+
+/* E[xi][q][o] (stride xs between points) = (A dy A^T)[xi] for the tiles q of one sample's DQ
+ * (Hd, Wd, OC) (dy padded by one): the 4x4 outputs of tile (ti, tj), channels ob0 + o, o < Ob */
+static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, float *E, int64_t xs) {
+    const int64_t rs = (int64_t)Wd * OC;
+    for (int q = 0; q < t.T; q++) {
+        int ti = q / t.TW, tj = q % t.TW;
+        const float *s0 = DQ + ((int64_t)(4 * ti + 1) * Wd + 4 * tj + 1) * OC + ob0;
+        float *e0 = E + (int64_t)q * Ob;
+        for (int o = 0; o < Ob; o += 8) {
+            __m256 col[4][5], e[5];   /* col[s][i] = (A dy)[i][s] */
+            for (int s = 0; s < 4; s++) {
+                __m256 d[4];
+                for (int r = 0; r < 4; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * OC + o);
+                a5(d, col[s]);
+            }
+            for (int i = 0; i < 5; i++) {
+                __m256 row[4] = {col[0][i], col[1][i], col[2][i], col[3][i]};
+                a5(row, e);
+                for (int j = 0; j < 5; j++) _mm256_storeu_ps(e0 + (i * 5 + j) * xs + o, e[j]);
+            }
+        }
+    }
+}
+
+/* E[xi][n*T + q][o] for samples n0 .. n0 + nc of dy (N, OC, HO, WO), channels ob0 .. ob0 + Ob */
+static void transform_dy(const float *dy, int n0, int nc, int OC, int HO, int WO, tiles t, int ob0,
+                         int Ob, float *E) {
+    const int Hd = 4 * t.TH + 2, Wd = 4 * t.TW + 2;
+    const int64_t per = (int64_t)Hd * Wd * OC, xs = (int64_t)nc * t.T * Ob;
+    float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
+#pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
+    for (int n = 0; n < nc; n++) {
+        float *q = buf + omp_get_thread_num() * per;
+        channel_last(dy + (int64_t)(n0 + n) * OC * HO * WO, OC, HO, WO, 1, Hd, Wd, q);
+        dy_tiles(q, Wd, OC, t, ob0, Ob, E + (int64_t)n * t.T * Ob, xs);
+    }
+}
+
+void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
+    const int C = g->C, OC = g->OC, K = 4 * C;
+    const tiles t = tiles_of(g->HO, g->WO);
+    const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
+    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
+    float *dU = gan_pg_scratch(0, (size_t)XI * K * Ob);
+    float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
+    float *E = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
+    for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
+        const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
+        const int64_t us = (int64_t)ob * K;
+        for (int n0 = 0; n0 < g->N; n0 += Nc) {
+            const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
+            const int64_t vs = gan_pg_packed_b_floats(P, K);
+            if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 1, V);
+            transform_dy(dy, n0, nc, OC, g->HO, g->WO, t, ob0, ob, E);
+            /* dU^T[xi] (ob, K) (+)= E[xi]^T (ob, P) @ V[xi] (P, K), V packed by its transform */
+            gan_pg_strided sa[XI];
+            gan_pgemm gm[XI];
+            for (int xi = 0; xi < XI; xi++) {
+                sa[xi] = (gan_pg_strided){E + (int64_t)xi * P * ob, 1, ob};
+                gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = P, .pack_a = gan_pg_pack_a_strided,
+                                     .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[xi],
+                                     .b_ud = V + xi * vs, .c = dU + xi * us, .sm = K, .sv = 1,
+                                     .P = K, .QW = K, .accumulate = n0 > 0,
+                                     .in_place = GAN_PG_B_PACKED};
+            }
+            run_batches(gm, XI);
+        }
+        /* dw[oc][c][2t + a][2u + b] = (G^T dU G)[t][u] at (oc, k = (a*2 + b)*C + c), 8 k at a time */
+#pragma omp parallel for collapse(2) schedule(static) if (us * XI > GAN_PARALLEL_MIN)
+        for (int k = 0; k < K; k += 8)
+            for (int o = 0; o < ob; o++) {
+                int ab = k / C, c = k % C, a = ab >> 1, bb = ab & 1;
+                __m256 col[5][2], m[5], r[2][2];   /* col[j][t] = (G^T dU)[t][j] */
+                for (int j = 0; j < 5; j++) {
+                    for (int i = 0; i < 5; i++) m[i] = _mm256_loadu_ps(dU + (i * 5 + j) * us + (int64_t)o * K + k);
+                    gt2(m, &col[j][0], &col[j][1]);
+                }
+                for (int tt = 0; tt < 2; tt++) {
+                    __m256 row[5] = {col[0][tt], col[1][tt], col[2][tt], col[3][tt], col[4][tt]};
+                    gt2(row, &r[tt][0], &r[tt][1]);
+                }
+                float v[2][2][8];
+                for (int tt = 0; tt < 2; tt++)
+                    for (int uu = 0; uu < 2; uu++) _mm256_storeu_ps(v[tt][uu], r[tt][uu]);
+                float *d = dw + ((int64_t)(ob0 + o) * C + c) * 16 + a * 4 + bb;
+                for (int l = 0; l < 8; l++)
+                    for (int tt = 0; tt < 2; tt++)
+                        for (int uu = 0; uu < 2; uu++) d[l * 16 + tt * 8 + uu * 2] = v[tt][uu][l];
+            }
+    }
+}
+
+#else /* no AVX2: the direct products of conv_gemm.c */
+
+int gan_wino_fits(const gan_conv_geom *g) { (void)g; return 0; }
+void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    (void)g; (void)x; (void)w; (void)b; (void)y;
+    GAN_ASSERT(0);
+}
+void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, const float *b, float *dx) {
+    (void)g; (void)dy; (void)w; (void)b; (void)dx;
+    GAN_ASSERT(0);
+}
+void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
+    (void)g; (void)x; (void)dy; (void)dw;
+    GAN_ASSERT(0);
+}
+
+#endif
