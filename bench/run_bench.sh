@@ -16,8 +16,9 @@
 #   BENCH_THREADS=0               threads of both (0 = all cores)
 #   BENCH_OUT=<dir of the binary>/bench.jsonl   every measurement, one JSON line each
 #
-# Both sides run with OMP_WAIT_POLICY=passive (PyTorch is slower with libgomp's default spinning
-# on a busy machine; gan sets it itself). Within a repetition the order is gan.c, then each PyTorch
+# PyTorch runs with OMP_WAIT_POLICY=passive (it is slower with libgomp's default spinning on a
+# busy machine, and a short spin did not help it); gan picks its own wait (tools/gan/main.c: a
+# short spin when the cores are idle, passive otherwise) and reports it as omp_wait. Within a repetition the order is gan.c, then each PyTorch
 # setting, model by model, so a load change on a shared machine hits both. The table reports,
 # per model, the median over repetitions of each run's median ms per iteration; PyTorch's column is
 # its best setting by that measure. Peak RSS is the largest over the repetitions.
@@ -54,13 +55,13 @@ while [ "$r" -le "$reps" ]; do
     for m in $models; do
         n=$(iters_of "$m")
         w=$(warmup_of "$m")
-        line=$(OMP_WAIT_POLICY=PASSIVE "$gan" bench --model "$m" --batch "$batch" --iters "$n" \
+        line=$("$gan" bench --model "$m" --batch "$batch" --iters "$n" \
                --warmup "$w" --threads "$threads" --json)
         echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"gan.c\", /" >> "$out"
         printf '  rep %d %-8s gan.c          %s\n' "$r" "$m" \
             "$(echo "$line" | show)"
         if [ -n "$baseline" ]; then
-            line=$(OMP_WAIT_POLICY=PASSIVE "$baseline" bench --model "$m" --batch "$batch" --iters "$n" \
+            line=$("$baseline" bench --model "$m" --batch "$batch" --iters "$n" \
                    --warmup "$w" --threads "$threads" --json)
             echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"baseline\", /" >> "$out"
             printf '  rep %d %-8s baseline       %s\n' "$r" "$m" "$(echo "$line" | show)"

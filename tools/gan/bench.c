@@ -191,17 +191,22 @@ int cmd_bench(int argc, char **argv) {
     double arena_mb = (double)gan_ctx_capacity(ctx) / (1024.0 * 1024.0);
     double ph[3];
     for (int i = 0; i < 3; i++) ph[i] = (double)phase_peak[i] / (1024.0 * 1024.0);
+    /* how OpenMP threads waited between regions (main.c picks it; a user's setting wins) */
+    char wait[64];
+    const char *policy = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    if (policy) snprintf(wait, sizeof wait, "%s", policy);
+    else snprintf(wait, sizeof wait, "spin %s", spin ? spin : "default");
     if (json)
         printf("{\"impl\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"iters\": %d, \"median_ms\": %.4f, "
                "\"min_ms\": %.4f, \"cpu_ms\": %.4f, \"cpu_min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.9f, \"peak_rss_mb\": %.1f, "
-               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d}\n",
+               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d, \"omp_wait\": \"%s\"}\n",
                model, batch, iters, med, best, cpu_med, cpu_min, gflops, flops / 1e9, rss_mb, arena_mb, ph[0],
-               ph[1], ph[2], gan_get_threads());
+               ph[1], ph[2], gan_get_threads(), wait);
     else
         printf("gan.c %s batch %d: median %.2f ms, min %.2f ms, CPU %.2f ms, %.1f GFLOP/s (%.3f GFLOP/iter), "
-               "peak RSS %.0f MB (arena %.0f MB; used per phase %.0f/%.0f/%.0f MB)  [threads %d]\n",
+               "peak RSS %.0f MB (arena %.0f MB; used per phase %.0f/%.0f/%.0f MB)  [threads %d, wait %s]\n",
                model, batch, med, best, cpu_med, gflops, flops / 1e9, rss_mb, arena_mb, ph[0], ph[1], ph[2],
-               gan_get_threads());
+               gan_get_threads(), wait);
     free(ms);
     gan_ctx_free(ctx);
     gan_ctx_free(data);
