@@ -147,6 +147,16 @@ static inline void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
+/* tap[k] lane l = w0[l * stride + k] for the 16 taps of a 4x4 kernel and 8 kernels l: two
+ * 8x8 transposes of contiguous loads (gathers are slow) */
+static inline void load_taps(const float *w0, int64_t stride, __m256 tap[16]) {
+    for (int half = 0; half < 2; half++) {
+        __m256 *r = tap + 8 * half;
+        for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(w0 + l * stride + 8 * half);
+        transpose8(r);
+    }
+}
+
 /* n floats of v to d (n <= 8) */
 static inline void store_n(float *d, __m256 v, int n) {
     if (n == 8) {
@@ -323,14 +333,12 @@ static void products(const float *V, const float *U, float *Z, int P, int K, int
 static void conv_kernels(const float *w, int C, int ob0, int Ob, float *U) {
     const int K = 4 * C;
     const int64_t xs = gan_pg_packed_b_floats(K, Ob);
-    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                           _mm256_set1_epi32(C * 16));
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
     for (int c = 0; c < C; c++)
         for (int o = 0; o < Ob; o += 8) {
             const float *wb = w + ((int64_t)(ob0 + o) * C + c) * 16;
             __m256 tap[16], g[2][2], u[5][5];
-            for (int k = 0; k < 16; k++) tap[k] = _mm256_i32gather_ps(wb + k, idx, 4);
+            load_taps(wb, (int64_t)C * 16, tap);
             for (int ab = 0; ab < 4; ab++) {
                 int a = ab >> 1, b = ab & 1;
                 for (int tt = 0; tt < 2; tt++)
@@ -354,12 +362,14 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
     float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
     float *Z = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
     const int64_t hwo = (int64_t)HO * WO;
-    for (int n0 = 0; n0 < g->N; n0 += Nc) {
-        const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-        transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
-        for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
-            const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
-            if (n0 == 0 || Ob < OC) conv_kernels(w, C, ob0, ob, U);
+    /* U once per block of output channels; the inputs' transform once per chunk of samples,
+     * again per block only when there are several of both */
+    for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
+        const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
+        conv_kernels(w, C, ob0, ob, U);
+        for (int n0 = 0; n0 < g->N; n0 += Nc) {
+            const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
+            if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
             products(V, U, Z, P, K, ob, 1);
             const int64_t xs = (int64_t)P * ob;
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
@@ -405,13 +415,12 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
  * e = (eh, ew), g[t][u] = w[oc][cb0 + c][3 - eh - 2t][3 - ew - 2u] */
 static void adjoint_kernels(const float *w, int C, int OC, int cb0, int Cb, float *U) {
     const int64_t xs = gan_pg_packed_b_floats(OC, Cb), es = xs * XI;
-    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(16));
 #pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
     for (int oc = 0; oc < OC; oc++)
         for (int c = 0; c < Cb; c += 8) {
             const float *wb = w + ((int64_t)oc * C + cb0 + c) * 16;
             __m256 tap[16], g[2][2], u[5][5];
-            for (int k = 0; k < 16; k++) tap[k] = _mm256_i32gather_ps(wb + k, idx, 4);
+            load_taps(wb, 16, tap);
             for (int e = 0; e < 4; e++) {
                 int eh = e >> 1, ew = e & 1;
                 for (int tt = 0; tt < 2; tt++)
@@ -435,13 +444,14 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
     float *V = gan_pg_scratch(1, (size_t)4 * XI * Nc * t.T * OC);
     float *Z = gan_pg_scratch(2, (size_t)4 * XI * Nc * t.T * Cb);
     const int64_t hw = (int64_t)H * W;
-    for (int n0 = 0; n0 < g->N; n0 += Nc) {
-        const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-        for (int cb0 = 0; cb0 < C; cb0 += Cb) {
-            const int cb = C - cb0 < Cb ? C - cb0 : Cb;
+    /* as in gan_wino_conv2d: U once per block of channels, dy's transform once per chunk */
+    for (int cb0 = 0; cb0 < C; cb0 += Cb) {
+        const int cb = C - cb0 < Cb ? C - cb0 : Cb;
+        adjoint_kernels(w, C, OC, cb0, cb, U);
+        for (int n0 = 0; n0 < g->N; n0 += Nc) {
+            const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             const int64_t xs = (int64_t)P * cb, es = xs * XI;
-            if (n0 == 0 || Cb < C) adjoint_kernels(w, C, OC, cb0, cb, U);
-            if (cb0 == 0) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, 4, 0, V);
+            if (cb0 == 0 || Nc < g->N) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, 4, 0, V);
             products(V, U, Z, P, OC, cb, 4);
             /* dx rows 2(4ti + i) + eh, columns 2(4tj + j) + ew: per row, 8 (j, ew) x 8 channels */
 #pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
