@@ -55,8 +55,8 @@ int gan_get_winograd(void) { return enabled; }
 
 /* Where it won in paired measurements (bench/NOTES.md): enough tiles per sample (4+: HO, WO of
  * 8, or 7 with edge tiles) and in the batch (128+) that the transformed weights U, 6.25x the
- * size of w, cost little against the products; DCGAN-64's 8 -> 4 layer (one tile a sample)
- * lost 10% of its step with it. 8-channel vectors need C, OC multiples of 8. */
+ * size of w, cost little against the products; with DCGAN-64's 8 -> 4 layer too (one tile a
+ * sample) its step was 1-2% slower. 8-channel vectors need C, OC multiples of 8. */
 int gan_wino_fits(const gan_conv_geom *g) {
     const int tiles = ((g->HO + 3) / 4) * ((g->WO + 3) / 4);
     return enabled && g->KH == 4 && g->KW == 4 && g->stride == 2 && g->pad == 1 &&
@@ -222,6 +222,11 @@ static void channel_last(const float *src, int C, int H, int W, int s, int Hq, i
         }
 }
 
+/* Floats between the 25 points' matrices of n floats each: n rounded to cache lines plus three
+ * more, so that the 25 streams a transform reads or writes at once do not share cache sets
+ * (at a multiple of 4 KiB they all map to one L1 and one L2 set) */
+static int64_t plane(int64_t n) { return (n + 15) / 16 * 16 + 48; }
+
 /* Samples per chunk and channels per block, from the floats each needs against the cap:
  * as large as allowed, then evened out. */
 static int chunk_of_cap(int64_t cp, int total, int64_t per, int align) {
@@ -274,7 +279,7 @@ static int64_t transform_inputs(const float *src, int n0, int nc, int C, int H, 
     const int Hq = 4 * t.TH + 1 + (s == 1), Wq = 4 * t.TW + 1 + (s == 1), Ptot = nc * t.T;
     const int ch = s * s * C;
     const int64_t per = (int64_t)Hq * Wq * ch;
-    const int64_t xs = packed ? gan_pg_packed_b_floats(Ptot, ch) : (int64_t)Ptot * ch;
+    const int64_t xs = plane(packed ? gan_pg_packed_b_floats(Ptot, ch) : (int64_t)Ptot * ch);
     float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
 #pragma omp parallel for schedule(static) if (xs * XI * offsets > GAN_PARALLEL_MIN)
     for (int n = 0; n < nc; n++) {
@@ -308,19 +313,19 @@ static void run_batches(const gan_pgemm *gm, int count) {
 
 /* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
  * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
- * (gan_pg_packed_b_at); sets laid out one after another (V: 25 P K floats each, U: 25
- * gan_pg_packed_b_floats(K, Nb), Z: 25 P Nb) */
+ * (gan_pg_packed_b_at); the 25 (100) matrices of each one after another, plane() apart */
 static void products(const float *V, const float *U, float *Z, int P, int K, int Nb, int sets) {
     enum { MAXS = 4 * XI };
     gan_pg_strided sa[MAXS];
     gan_pgemm gm[MAXS];
     const int count = sets * XI;
-    const int64_t us = gan_pg_packed_b_floats(K, Nb);
+    const int64_t vs = plane((int64_t)P * K), us = plane(gan_pg_packed_b_floats(K, Nb)),
+                  zs = plane((int64_t)P * Nb);
     for (int i = 0; i < count; i++) {
-        sa[i] = (gan_pg_strided){V + (int64_t)i * P * K, K, 1};
+        sa[i] = (gan_pg_strided){V + i * vs, K, 1};
         gm[i] = (gan_pgemm){.M = P, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
                             .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[i], .b_ud = U + i * us,
-                            .c = Z + (int64_t)i * P * Nb, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
+                            .c = Z + i * zs, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
                             .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
     }
     run_batches(gm, count);
@@ -332,7 +337,7 @@ static void products(const float *V, const float *U, float *Z, int P, int K, int
  * g[t][u] = w[ob0 + o][c][2t + a][2u + b] */
 static void conv_kernels(const float *w, int C, int ob0, int Ob, float *U) {
     const int K = 4 * C;
-    const int64_t xs = gan_pg_packed_b_floats(K, Ob);
+    const int64_t xs = plane(gan_pg_packed_b_floats(K, Ob));
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
     for (int c = 0; c < C; c++)
         for (int o = 0; o < Ob; o += 8) {
@@ -358,9 +363,9 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
     const tiles t = tiles_of(HO, WO);
     const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
-    float *U = gan_pg_scratch(0, (size_t)(XI * gan_pg_packed_b_floats(K, Ob)));
-    float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
-    float *Z = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
+    float *U = gan_pg_scratch(0, (size_t)(XI * plane(gan_pg_packed_b_floats(K, Ob))));
+    float *V = gan_pg_scratch(1, (size_t)(XI * plane((int64_t)Nc * t.T * K)));
+    float *Z = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
     const int64_t hwo = (int64_t)HO * WO;
     /* U once per block of output channels; the inputs' transform once per chunk of samples,
      * again per block only when there are several of both */
@@ -371,7 +376,7 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
             products(V, U, Z, P, K, ob, 1);
-            const int64_t xs = (int64_t)P * ob;
+            const int64_t xs = plane((int64_t)P * ob);
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
                 int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
@@ -414,7 +419,7 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
 /* U[e][xi] (OC, Cb) packed as a GEMM's B: (oc, c) = (G g G^T)[xi] for output phase
  * e = (eh, ew), g[t][u] = w[oc][cb0 + c][3 - eh - 2t][3 - ew - 2u] */
 static void adjoint_kernels(const float *w, int C, int OC, int cb0, int Cb, float *U) {
-    const int64_t xs = gan_pg_packed_b_floats(OC, Cb), es = xs * XI;
+    const int64_t xs = plane(gan_pg_packed_b_floats(OC, Cb)), es = xs * XI;
 #pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
     for (int oc = 0; oc < OC; oc++)
         for (int c = 0; c < Cb; c += 8) {
@@ -440,9 +445,9 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
     const tiles t = tiles_of(g->HO, g->WO);
     const int Cb = chunk_of_cap(ucap, C, (int64_t)4 * XI * OC, 8);
     const int Nc = chunk_of(g->N, (int64_t)4 * XI * t.T * (OC > Cb ? OC : Cb), 1);
-    float *U = gan_pg_scratch(0, (size_t)(4 * XI * gan_pg_packed_b_floats(OC, Cb)));
-    float *V = gan_pg_scratch(1, (size_t)4 * XI * Nc * t.T * OC);
-    float *Z = gan_pg_scratch(2, (size_t)4 * XI * Nc * t.T * Cb);
+    float *U = gan_pg_scratch(0, (size_t)(4 * XI * plane(gan_pg_packed_b_floats(OC, Cb))));
+    float *V = gan_pg_scratch(1, (size_t)(4 * XI * plane((int64_t)Nc * t.T * OC)));
+    float *Z = gan_pg_scratch(2, (size_t)(4 * XI * plane((int64_t)Nc * t.T * Cb)));
     const int64_t hw = (int64_t)H * W;
     /* as in gan_wino_conv2d: U once per block of channels, dy's transform once per chunk */
     for (int cb0 = 0; cb0 < C; cb0 += Cb) {
@@ -450,7 +455,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
         adjoint_kernels(w, C, OC, cb0, cb, U);
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-            const int64_t xs = (int64_t)P * cb, es = xs * XI;
+            const int64_t xs = plane((int64_t)P * cb), es = xs * XI;
             if (cb0 == 0 || Nc < g->N) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, 4, 0, V);
             products(V, U, Z, P, OC, cb, 4);
             /* dx rows 2(4ti + i) + eh, columns 2(4tj + j) + ew: per row, 8 (j, ew) x 8 channels */
@@ -509,7 +514,7 @@ static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, 
 static void transform_dy(const float *dy, int n0, int nc, int OC, int HO, int WO, tiles t, int ob0,
                          int Ob, float *E) {
     const int Hd = 4 * t.TH + 2, Wd = 4 * t.TW + 2;
-    const int64_t per = (int64_t)Hd * Wd * OC, xs = (int64_t)nc * t.T * Ob;
+    const int64_t per = (int64_t)Hd * Wd * OC, xs = plane((int64_t)nc * t.T * Ob);
     float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
     for (int n = 0; n < nc; n++) {
@@ -524,22 +529,22 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
     const tiles t = tiles_of(g->HO, g->WO);
     const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
-    float *dU = gan_pg_scratch(0, (size_t)XI * K * Ob);
-    float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
-    float *E = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
+    float *dU = gan_pg_scratch(0, (size_t)(XI * plane((int64_t)K * Ob)));
+    float *V = gan_pg_scratch(1, (size_t)(XI * plane(gan_pg_packed_b_floats(Nc * t.T, K))));
+    float *E = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
     for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
         const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
-        const int64_t us = (int64_t)ob * K;
+        const int64_t us = plane((int64_t)ob * K);
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-            const int64_t vs = gan_pg_packed_b_floats(P, K);
+            const int64_t vs = plane(gan_pg_packed_b_floats(P, K)), es = plane((int64_t)P * ob);
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 1, V);
             transform_dy(dy, n0, nc, OC, g->HO, g->WO, t, ob0, ob, E);
             /* dU^T[xi] (ob, K) (+)= E[xi]^T (ob, P) @ V[xi] (P, K), V packed by its transform */
             gan_pg_strided sa[XI];
             gan_pgemm gm[XI];
             for (int xi = 0; xi < XI; xi++) {
-                sa[xi] = (gan_pg_strided){E + (int64_t)xi * P * ob, 1, ob};
+                sa[xi] = (gan_pg_strided){E + xi * es, 1, ob};
                 gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = P, .pack_a = gan_pg_pack_a_strided,
                                      .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[xi],
                                      .b_ud = V + xi * vs, .c = dU + xi * us, .sm = K, .sv = 1,
