@@ -1,8 +1,10 @@
 /* test_models.c — SNGAN's ResNet at 28, 32 and 64 pixels, with constant widths and with
  * --pyramid: parameter counts against the closed form of the architecture (so a 28x28 model
  * really starts G at 7x7 with 2 up-blocks and has 2 down-blocks + 2 plain blocks in D, and the
- * pyramid's widths double as the grid halves), G and D output shapes, the sizes it refuses. */
+ * pyramid's widths double as the grid halves), G and D output shapes, the sizes it refuses;
+ * DCGAN-28 with and without Winograd convolutions. */
 #include "harness.h"
+#include <stdlib.h>
 #include <string.h>
 
 /* Trainable parameters of the ResNet as specified (no spectral norm), counted by hand:
@@ -88,6 +90,51 @@ static void refused_sizes(void) {
     }
 }
 
+/* DCGAN-28 at batch 64 and its default widths runs its 64 <-> 128 convs by Winograd
+ * (src/backend/cpu/winograd.c): one G + D forward and backward with it and with the direct
+ * products must agree to float rounding, in outputs and in every parameter's gradient. */
+static void dcgan_winograd(void) {
+    gan_model_config mc = {.kind = GAN_MODEL_DCGAN28, .nz = 100, .channels = 1, .size = 28,
+                           .ngf = 64, .ndf = 64};
+    gan_model *m = NULL;
+    GAN_ASSERT(gan_model_new(&mc, 3, &m) == GAN_OK);
+    gan_net *nets[2] = {gan_model_G(m), gan_model_D(m)};
+    int64_t np[2] = {gan_net_num_params(nets[0]), gan_net_num_params(nets[1])};
+    float *grads[2][2], *outs[2];
+    int64_t nout = 0;
+    for (int on = 0; on < 2; on++) {
+        gan_set_winograd(on);
+        gan_ctx *ctx = gan_ctx_new(0);
+        gan_ctx_set_training(ctx, 1);
+        for (int k = 0; k < 2; k++) gan_net_zero_grad(nets[k]);
+        gan_tensor *z = gan_randn(ctx, GAN_SHAPE(64, 100), 7, 1);
+        gan_tensor *d = gan_model_discriminate(ctx, m, gan_model_generate(ctx, m, z));
+        gan_backward(ctx, gan_sum_all(ctx, d));
+        nout = d->numel;
+        outs[on] = malloc(sizeof(float) * (size_t)nout);
+        memcpy(outs[on], d->data, sizeof(float) * (size_t)nout);
+        for (int k = 0; k < 2; k++) {
+            grads[on][k] = malloc(sizeof(float) * (size_t)np[k]);
+            memcpy(grads[on][k], gan_net_grads(nets[k]), sizeof(float) * (size_t)np[k]);
+        }
+        gan_ctx_free(ctx);
+    }
+    gan_set_winograd(1);
+    double e = th_rel_err(outs[1], outs[0], nout, 1e-3);
+    th_check(e < 1e-4, "dcgan28 batch 64: D(G(z)) Winograd vs direct", "rel %.2e", e);
+    const char *names[2] = {"dcgan28 batch 64: G grads Winograd vs direct",
+                            "dcgan28 batch 64: D grads Winograd vs direct"};
+    for (int k = 0; k < 2; k++) {
+        e = th_rel_err(grads[1][k], grads[0][k], np[k], 1e-3);
+        th_check(e < 1e-4, names[k], "rel %.2e over %lld", e, (long long)np[k]);
+        free(grads[0][k]);
+        free(grads[1][k]);
+    }
+    free(outs[0]);
+    free(outs[1]);
+    gan_model_free(m);
+}
+
 int main(void) {
     for (int pyramid = 0; pyramid < 2; pyramid++) {
         resnet_size(28, 7, 2, 2, pyramid);
@@ -101,5 +148,6 @@ int main(void) {
     gan_status s = gan_model_new(&dc, 1, &m);
     th_check(s == GAN_ERR_ARG && !m && strstr(gan_last_error(), "--pyramid"),
              "--pyramid refused for dcgan28", "status %d: %s", (int)s, gan_last_error());
+    dcgan_winograd();
     return th_done("test_models");
 }
