@@ -77,7 +77,7 @@ void gan_pgemm_run(const gan_pgemm *g);
  * taking its columns through every member in order (members reading the same input share the
  * cache). Members share their in_place flags, which may be GAN_PG_A_IN_PLACE and GAN_PG_B_PACKED.
  * Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
-#define GAN_PG_MAX_BATCH 16
+#define GAN_PG_MAX_BATCH 32
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
 
 /* Held around any use of the backend's scratch (recursive; the GEMMs take it themselves). */

@@ -486,42 +486,76 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
 
 /* ---------------------------------------------------------------- weight gradient */
 
-/* E[xi][q][o] (stride xs between points) = (A dy A^T)[xi] for the tiles q of one sample's DQ
- * (Hd, Wd, OC) (dy padded by one): the 4x4 outputs of tile (ti, tj), channels ob0 + o, o < Ob */
-static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, float *E, int64_t xs) {
+/* (A dy A^T)[xi] of tile q of one sample's DQ (Hd, Wd, OC) (dy padded by one): the 4x4
+ * outputs of tile (ti, tj), channels c .. c + 7 */
+static inline void dy_tile(const float *DQ, int Wd, int OC, tiles t, int q, int c, __m256 e[XI]) {
     const int64_t rs = (int64_t)Wd * OC;
-    for (int q = 0; q < t.T; q++) {
-        int ti = q / t.TW, tj = q % t.TW;
-        const float *s0 = DQ + ((int64_t)(4 * ti + 1) * Wd + 4 * tj + 1) * OC + ob0;
-        float *e0 = E + (int64_t)q * Ob;
-        for (int o = 0; o < Ob; o += 8) {
-            __m256 col[4][5], e[5];   /* col[s][i] = (A dy)[i][s] */
-            for (int s = 0; s < 4; s++) {
-                __m256 d[4];
-                for (int r = 0; r < 4; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * OC + o);
-                a5(d, col[s]);
+    const int ti = q / t.TW, tj = q % t.TW;
+    const float *s0 = DQ + ((int64_t)(4 * ti + 1) * Wd + 4 * tj + 1) * OC + c;
+    __m256 col[4][5];   /* col[s][i] = (A dy)[i][s] */
+    for (int s = 0; s < 4; s++) {
+        __m256 d[4];
+        for (int r = 0; r < 4; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * OC);
+        a5(d, col[s]);
+    }
+    for (int i = 0; i < 5; i++) {
+        __m256 row[4] = {col[0][i], col[1][i], col[2][i], col[3][i]};
+        a5(row, e + 5 * i);
+    }
+}
+
+/* E[xi] (Ob, Ptot), rows o (channel ob0 + o) contiguous along tiles p = p0 + q (stride xs
+ * between points): the weight gradient's A, read in place. Four tiles at a time go out as
+ * 4 x 8 transposes; the rest of T one float at a time. */
+static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, float *E, int64_t xs,
+                     int p0, int Ptot) {
+    for (int o = 0; o < Ob; o += 8) {
+        float *e0 = E + (int64_t)o * Ptot + p0;
+        int q = 0;
+        for (; q + 4 <= t.T; q += 4) {
+            __m256 e[4][XI];
+            for (int k = 0; k < 4; k++) dy_tile(DQ, Wd, OC, t, q + k, ob0 + o, e[k]);
+            for (int xi = 0; xi < XI; xi++) {
+                __m128 lo[4], hi[4];
+                for (int k = 0; k < 4; k++) {
+                    lo[k] = _mm256_castps256_ps128(e[k][xi]);
+                    hi[k] = _mm256_extractf128_ps(e[k][xi], 1);
+                }
+                _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
+                _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
+                float *d = e0 + xi * xs + q;
+                for (int l = 0; l < 4; l++) {
+                    _mm_storeu_ps(d + (int64_t)l * Ptot, lo[l]);
+                    _mm_storeu_ps(d + (int64_t)(l + 4) * Ptot, hi[l]);
+                }
             }
-            for (int i = 0; i < 5; i++) {
-                __m256 row[4] = {col[0][i], col[1][i], col[2][i], col[3][i]};
-                a5(row, e);
-                for (int j = 0; j < 5; j++) _mm256_storeu_ps(e0 + (i * 5 + j) * xs + o, e[j]);
+        }
+        for (; q < t.T; q++) {
+            __m256 e[XI];
+            dy_tile(DQ, Wd, OC, t, q, ob0 + o, e);
+            for (int xi = 0; xi < XI; xi++) {
+                float v[8];
+                _mm256_storeu_ps(v, e[xi]);
+                for (int l = 0; l < 8; l++) e0[xi * xs + (int64_t)l * Ptot + q] = v[l];
             }
         }
     }
 }
 
-/* E[xi][n*T + q][o] for samples n0 .. n0 + nc of dy (N, OC, HO, WO), channels ob0 .. ob0 + Ob */
-static void transform_dy(const float *dy, int n0, int nc, int OC, int HO, int WO, tiles t, int ob0,
-                         int Ob, float *E) {
-    const int Hd = 4 * t.TH + 2, Wd = 4 * t.TW + 2;
-    const int64_t per = (int64_t)Hd * Wd * OC, xs = plane((int64_t)nc * t.T * Ob);
+/* E[xi] (Ob, nc T) for samples n0 .. n0 + nc of dy (N, OC, HO, WO), channels ob0 .. ob0 + Ob;
+ * returns the floats between points */
+static int64_t transform_dy(const float *dy, int n0, int nc, int OC, int HO, int WO, tiles t,
+                            int ob0, int Ob, float *E) {
+    const int Hd = 4 * t.TH + 2, Wd = 4 * t.TW + 2, Ptot = nc * t.T;
+    const int64_t per = (int64_t)Hd * Wd * OC, xs = plane((int64_t)Ptot * Ob);
     float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
     for (int n = 0; n < nc; n++) {
         float *q = buf + omp_get_thread_num() * per;
         channel_last(dy + (int64_t)(n0 + n) * OC * HO * WO, OC, HO, WO, 1, Hd, Wd, q);
-        dy_tiles(q, Wd, OC, t, ob0, Ob, E + (int64_t)n * t.T * Ob, xs);
+        dy_tiles(q, Wd, OC, t, ob0, Ob, E, xs, n * t.T, Ptot);
     }
+    return xs;
 }
 
 void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
@@ -537,19 +571,20 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
         const int64_t us = plane((int64_t)ob * K);
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-            const int64_t vs = plane(gan_pg_packed_b_floats(P, K)), es = plane((int64_t)P * ob);
+            const int64_t vs = plane(gan_pg_packed_b_floats(P, K));
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 1, V);
-            transform_dy(dy, n0, nc, OC, g->HO, g->WO, t, ob0, ob, E);
-            /* dU^T[xi] (ob, K) (+)= E[xi]^T (ob, P) @ V[xi] (P, K), V packed by its transform */
+            const int64_t es = transform_dy(dy, n0, nc, OC, g->HO, g->WO, t, ob0, ob, E);
+            /* dU^T[xi] (ob, K) (+)= E[xi] (ob, P) @ V[xi] (P, K): both as their transforms left
+             * them (E row-major, V packed) */
             gan_pg_strided sa[XI];
             gan_pgemm gm[XI];
             for (int xi = 0; xi < XI; xi++) {
-                sa[xi] = (gan_pg_strided){E + xi * es, 1, ob};
+                sa[xi] = (gan_pg_strided){E + xi * es, P, 1};
                 gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = P, .pack_a = gan_pg_pack_a_strided,
                                      .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[xi],
                                      .b_ud = V + xi * vs, .c = dU + xi * us, .sm = K, .sv = 1,
                                      .P = K, .QW = K, .accumulate = n0 > 0,
-                                     .in_place = GAN_PG_B_PACKED};
+                                     .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
             }
             run_batches(gm, XI);
         }
