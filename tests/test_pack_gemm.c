@@ -205,6 +205,8 @@ static void check_winograd(void) {
         {16, 24, 32, 16, 16, 4, 4, 2, 1, 0},  /* H != W, 4x2 tiles a sample; C 24: half sliver */
         {32, 32, 16, 16, 32, 4, 4, 2, 1, 0},  /* whole tiles */
         {16, 16, 24, 24, 16, 4, 4, 2, 1, 0},  /* 3x3 tiles a sample: not in fours */
+        {32, 16, 14, 10, 16, 4, 4, 2, 1, 0},  /* 7x5: the adjoint's phases share one transform */
+        {32, 16, 14, 16, 16, 4, 4, 2, 1, 0},  /* 7x8: they don't (8 is a multiple of 4) */
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
         gan_conv_geom g = geom_of(convs[i]);

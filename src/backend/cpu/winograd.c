@@ -157,15 +157,15 @@ static inline void load_taps(const float *w0, int64_t stride, __m256 tap[16]) {
     }
 }
 
-/* n floats of v to d (n <= 8) */
-static inline void store_n(float *d, __m256 v, int n) {
-    if (n == 8) {
+/* lanes k0 .. k1 - 1 of v to d[k0 .. k1 - 1] (0 <= k0 <= k1 <= 8) */
+static inline void store_range(float *d, __m256 v, int k0, int k1) {
+    if (k0 == 0 && k1 == 8) {
         _mm256_storeu_ps(d, v);
         return;
     }
     float t[8];
     _mm256_storeu_ps(t, v);
-    for (int i = 0; i < n; i++) d[i] = t[i];
+    for (int i = k0; i < k1; i++) d[i] = t[i];
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -313,8 +313,10 @@ static void run_batches(const gan_pgemm *gm, int count) {
 
 /* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
  * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
- * (gan_pg_packed_b_at); the 25 (100) matrices of each one after another, plane() apart */
-static void products(const float *V, const float *U, float *Z, int P, int K, int Nb, int sets) {
+ * (gan_pg_packed_b_at); the 25 (100) matrices of each one after another, plane() apart, except
+ * that the sets' V are vset floats apart (0: one V for all) */
+static void products(const float *V, int64_t vset, const float *U, float *Z, int P, int K, int Nb,
+                     int sets) {
     enum { MAXS = 4 * XI };
     gan_pg_strided sa[MAXS];
     gan_pgemm gm[MAXS];
@@ -322,7 +324,7 @@ static void products(const float *V, const float *U, float *Z, int P, int K, int
     const int64_t vs = plane((int64_t)P * K), us = plane(gan_pg_packed_b_floats(K, Nb)),
                   zs = plane((int64_t)P * Nb);
     for (int i = 0; i < count; i++) {
-        sa[i] = (gan_pg_strided){V + i * vs, K, 1};
+        sa[i] = (gan_pg_strided){V + (i / XI) * vset + (i % XI) * vs, K, 1};
         gm[i] = (gan_pgemm){.M = P, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
                             .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[i], .b_ud = U + i * us,
                             .c = Z + i * zs, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
@@ -375,7 +377,7 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
-            products(V, U, Z, P, K, ob, 1);
+            products(V, 0, U, Z, P, K, ob, 1);
             const int64_t xs = plane((int64_t)P * ob);
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
@@ -443,10 +445,15 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
                       float *dx) {
     const int C = g->C, OC = g->OC, H = g->H, W = g->W;
     const tiles t = tiles_of(g->HO, g->WO);
+    /* Where HO and WO are not multiples of 4 the tiles cover output HO + 1 too, so the odd
+     * phase's outputs dx[2m - 1] can come from the same tiles (origin 4ti) as the even
+     * phase's dx[2m]: one transform of dy serves all four phases. Otherwise each phase
+     * transforms dy from its own origin (e rows and columns in), and dx[2m + e]. */
+    const int shared = g->HO % 4 && g->WO % 4, vsets = shared ? 1 : 4;
     const int Cb = chunk_of_cap(ucap, C, (int64_t)4 * XI * OC, 8);
-    const int Nc = chunk_of(g->N, (int64_t)4 * XI * t.T * (OC > Cb ? OC : Cb), 1);
+    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (vsets * OC > 4 * Cb ? vsets * OC : 4 * Cb), 1);
     float *U = gan_pg_scratch(0, (size_t)(4 * XI * plane(gan_pg_packed_b_floats(OC, Cb))));
-    float *V = gan_pg_scratch(1, (size_t)(4 * XI * plane((int64_t)Nc * t.T * OC)));
+    float *V = gan_pg_scratch(1, (size_t)(vsets * XI * plane((int64_t)Nc * t.T * OC)));
     float *Z = gan_pg_scratch(2, (size_t)(4 * XI * plane((int64_t)Nc * t.T * Cb)));
     const int64_t hw = (int64_t)H * W;
     /* as in gan_wino_conv2d: U once per block of channels, dy's transform once per chunk */
@@ -456,27 +463,30 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             const int64_t xs = plane((int64_t)P * cb), es = xs * XI;
-            if (cb0 == 0 || Nc < g->N) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, 4, 0, V);
-            products(V, U, Z, P, OC, cb, 4);
-            /* dx rows 2(4ti + i) + eh, columns 2(4tj + j) + ew: per row, 8 (j, ew) x 8 channels */
+            int64_t vs = plane((int64_t)P * OC);
+            if (cb0 == 0 || Nc < g->N) vs = transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, vsets, 0, V);
+            products(V, shared ? 0 : XI * vs, U, Z, P, OC, cb, 4);
+            /* dx rows 2(4ti + i) + eh and columns 2(4tj + j) + ew, or with shared tiles
+             * 2(4ti + i) - eh and 2(4tj + j) - ew: per row, 8 (j, ew) x 8 channels transposed */
 #pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
                 int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
-                int cols = W - 8 * tj < 8 ? W - 8 * tj : 8;
+                int col0 = 8 * tj - shared, k0 = col0 < 0 ? -col0 : 0, k1 = W - col0 < 8 ? W - col0 : 8;
                 for (int c = 0; c < cb; c += 8) {
                     __m256 v[4][4][4];   /* [e][i][j] */
                     for (int e = 0; e < 4; e++) output_tile(Z + e * es + (int64_t)p * cb + c, xs, v[e]);
                     __m256 bias = b ? _mm256_loadu_ps(b + cb0 + c) : _mm256_setzero_ps();
-                    float *d0 = dx + ((int64_t)n * C + cb0 + c) * hw + 8 * tj;
+                    float *d0 = dx + ((int64_t)n * C + cb0 + c) * hw + col0;
                     for (int i = 0; i < 4; i++)
                         for (int eh = 0; eh < 2; eh++) {
-                            int row = 2 * (4 * ti + i) + eh;
-                            if (row >= H) continue;
+                            int row = 2 * (4 * ti + i) + (shared ? -eh : eh);
+                            if (row < 0 || row >= H) continue;
                             __m256 r[8];
                             for (int j = 0; j < 4; j++)
-                                for (int ew = 0; ew < 2; ew++) r[2 * j + ew] = ADD(v[eh * 2 + ew][i][j], bias);
+                                for (int ew = 0; ew < 2; ew++)
+                                    r[2 * j + (shared ? 1 - ew : ew)] = ADD(v[eh * 2 + ew][i][j], bias);
                             transpose8(r);
-                            for (int k = 0; k < 8; k++) store_n(d0 + k * hw + (int64_t)row * W, r[k], cols);
+                            for (int k = 0; k < 8; k++) store_range(d0 + k * hw + (int64_t)row * W, r[k], k0, k1);
                         }
                 }
             }
