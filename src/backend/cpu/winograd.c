@@ -23,7 +23,8 @@
  * V is the GEMMs' A, read in place); U is written straight into the GEMMs' packed B layout, so
  * the 25 (100 for the adjoint) products run through gan_pgemm_run_batch with nothing packed.
  * The transforms are memory-bound (V and Z live in L3): the products do 2.56x fewer multiply-
- * adds, the whole conv runs 1.2-1.6x faster on one thread, less on two (bench/NOTES.md). */
+ * adds (1.96x on 7x7 maps), the whole conv runs 1.6-2.1x faster on one thread and a DCGAN step
+ * 22-31% faster on two (bench/NOTES.md). */
 #include "backend/cpu/winograd.h"
 #include "backend/cpu/pack_gemm.h"
 #include "internal.h"
