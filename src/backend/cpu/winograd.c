@@ -183,7 +183,8 @@ static tiles tiles_of(int HO, int WO) {
  *     dst[hq][wq][(a*s + b)*C + c] = src[c][s*hq + a - 1][s*wq + b - 1], 0 outside.
  * s = 2: x's phase planes, padded by one; s = 1: dy padded by one. Reads 8 channels x 8 columns
  * and transposes them (gathers are slow, and hit one L1 set when planes are 4 KiB apart). */
-static void channel_last(const float *src, int C, int H, int W, int s, int Hq, int Wq, float *dst) {
+static inline __attribute__((always_inline)) void
+channel_last_s(const float *src, int C, int H, int W, const int s, int Hq, int Wq, float *dst) {
     const int64_t hw = (int64_t)H * W, ch = (int64_t)s * s * C;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     /* the padding: rows and columns no source element lands on */
@@ -199,6 +200,9 @@ static void channel_last(const float *src, int C, int H, int W, int s, int Hq, i
             const int hq = (h + 1) / s, a = (h + 1) % s;
             float *orow = dst + (int64_t)hq * Wq * ch + (int64_t)a * s * C + c8;
             const float *irow = src + c8 * hw + (int64_t)h * W;
+            /* 8 interleaved streams a plane apart: fetch a few rows ahead (the loads stalled) */
+            if (h + 4 < H)
+                for (int k = 0; k < 8; k++) _mm_prefetch((const char *)(irow + k * hw + 4 * W), _MM_HINT_T0);
             int w = 0;
             for (; w + 8 <= W; w += 8) {
                 __m256 r[8];
@@ -221,6 +225,12 @@ static void channel_last(const float *src, int C, int H, int W, int s, int Hq, i
                 }
             }
         }
+}
+
+/* s is 1 or 2: a constant inside, so the column arithmetic is shifts, not divisions */
+static void channel_last(const float *src, int C, int H, int W, int s, int Hq, int Wq, float *dst) {
+    if (s == 2) channel_last_s(src, C, H, W, 2, Hq, Wq, dst);
+    else channel_last_s(src, C, H, W, 1, Hq, Wq, dst);
 }
 
 /* Floats between the 25 points' matrices of n floats each: n rounded to cache lines plus three
