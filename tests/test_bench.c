@@ -1,6 +1,7 @@
 /* test_bench.c — `gan bench`: its JSON line (fields present, times positive and ordered), its
  * FLOP count against the PyTorch twin's (bench/torch_bench.py counts them with forward hooks
- * on the same models: the numbers below are its output for batch 2), and bad flags.
+ * on the same models: the numbers below are its output for batch 2), --winograd ab's paired
+ * medians, and bad flags.
  * The gan binary is found next to the tests folder: <build>/gan. */
 #include "harness.h"
 #include <math.h>
@@ -53,6 +54,14 @@ int main(int argc, char **argv) {
         th_check(fabs(gf - ref[i].gflop) < 1e-6, ref[i].model, "GFLOP/iter %.9f (PyTorch twin %.9f)", gf, ref[i].gflop);
     }
     char out[4096];
+    /* --winograd ab: Winograd on and off every other iteration, both medians reported (batch 64:
+     * DCGAN-28's 64 <-> 128 convs take the Winograd path there) */
+    int rc = run_bench("--model dcgan28 --batch 64 --iters 2 --warmup 1 --threads 1 --winograd ab --json",
+                       out, sizeof out);
+    double on = field(out, "median_ms"), off = field(out, "off_median_ms");
+    th_check(rc == 0 && strstr(out, "\"winograd\": \"ab\"") && on > 0 && off > 0 && field(out, "off_iters") == 1,
+             "--winograd ab", "exit %d, on %.1f ms, off %.1f ms", rc, on, off);
+    th_check(run_bench("--winograd x", out, sizeof out) == 2, "--winograd x: exit 2", "%s", "");
     th_check(run_bench("--model resnet", out, sizeof out) == 2, "unknown model: exit 2", "%s", "");
     th_check(run_bench("--iters 0", out, sizeof out) == 2, "--iters 0: exit 2", "%s", "");
     th_check(run_bench("--batch x", out, sizeof out) == 2, "--batch x: exit 2", "%s", "");

@@ -124,7 +124,7 @@ static void iteration(bench_state *s, gan_ctx *ctx, uint64_t it) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model = "dcgan28";
+    const char *model = "dcgan28", *winograd = "on";
     int batch = 64, iters = 20, warmup = 3, threads = 0, json = 0;
     int64_t seed = 1;
     cli_flag flags[] = {
@@ -134,6 +134,9 @@ int cmd_bench(int argc, char **argv) {
         {"--warmup", FLAG_INT, &warmup, "untimed iterations first [3]", 0},
         {"--threads", FLAG_INT, &threads, "threads (0 = all cores) [0]", 0},
         {"--seed", FLAG_I64, &seed, "seed of the weights, data and noise [1]", 0},
+        {"--winograd", FLAG_STR, &winograd,
+         "on | off | ab: DCGAN convs by Winograd, direct, or both in turn (every other iteration, "
+         "the fairest comparison on a busy machine) [on]", 0},
         {"--json", FLAG_BOOL, &json, "print one JSON line instead of text", 0},
     };
     const char *pos[1];
@@ -145,6 +148,11 @@ int cmd_bench(int argc, char **argv) {
     if (iters < 1) return cli_error(CMD, CLI_USAGE, "--iters must be at least 1 (got %d)", iters);
     if (warmup < 0) return cli_error(CMD, CLI_USAGE, "--warmup must be >= 0");
     if (threads < 0) return cli_error(CMD, CLI_USAGE, "--threads must be >= 0");
+    const int ab = !strcmp(winograd, "ab");
+    if (!ab && strcmp(winograd, "on") && strcmp(winograd, "off"))
+        return cli_error(CMD, CLI_USAGE, "--winograd: expected on, off or ab (got '%s')", winograd);
+    if (ab && iters < 2) return cli_error(CMD, CLI_USAGE, "--winograd ab needs --iters of at least 2");
+    gan_set_winograd(strcmp(winograd, "off") != 0);
 
     gan_model_config mc = {.nz = 100, .channels = 1, .size = 28, .ngf = 64, .ndf = 64,
                            .d_norm = GAN_D_NORM_BATCH};
@@ -171,16 +179,38 @@ int cmd_bench(int argc, char **argv) {
     gan_ctx *ctx = gan_ctx_new(0);
     gan_ctx_set_training(ctx, 1);
     uint64_t it = 1;
-    for (int i = 0; i < warmup; i++) iteration(&s, ctx, it++);
+    for (int i = 0; i < warmup + (ab && warmup > 0); i++) {
+        if (ab) gan_set_winograd(i % 2 == 0);
+        iteration(&s, ctx, it++);
+    }
     double *ms = malloc(sizeof(double) * 2 * (size_t)iters);
     if (!ms) return cli_error(CMD, CLI_RUNTIME, "out of memory");
     double *cpu = ms + iters;
     for (int i = 0; i < iters; i++) {
+        if (ab) gan_set_winograd(i % 2 == 0);
         double t0 = now_ms(), c0 = cpu_ms();
         iteration(&s, ctx, it++);
         ms[i] = now_ms() - t0;
         cpu[i] = cpu_ms() - c0;
     }
+    /* --winograd ab: the on iterations are the even ones; the odd ones (off) go to the end */
+    int n_on = iters, n_off = 0;
+    if (ab) {
+        double *tmp = malloc(sizeof(double) * 2 * (size_t)iters);
+        if (!tmp) return cli_error(CMD, CLI_RUNTIME, "out of memory");
+        n_on = (iters + 1) / 2;
+        n_off = iters - n_on;
+        for (int i = 0; i < iters; i++) {
+            int k = i % 2 ? n_on + i / 2 : i / 2;
+            tmp[k] = ms[i];
+            tmp[iters + k] = cpu[i];
+        }
+        memcpy(ms, tmp, sizeof(double) * 2 * (size_t)iters);
+        free(tmp);
+    }
+    double off_med = n_off ? median(ms + n_on, n_off) : 0, off_min = n_off ? ms[n_on] : 0;
+    for (int i = 1; i < n_off; i++) off_min = ms[n_on + i] < off_min ? ms[n_on + i] : off_min;
+    iters = n_on;
     double med = median(ms, iters), best = ms[0], cpu_med = median(cpu, iters), cpu_min = cpu[0];
     double fg, fd;
     forward_flops(&mc, batch, &fg, &fd);
@@ -194,19 +224,27 @@ int cmd_bench(int argc, char **argv) {
     /* how OpenMP threads waited between regions (main.c picks it; a user's setting wins) */
     char wait[64];
     const char *policy = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    char ab_json[160] = "";
+    if (ab)
+        snprintf(ab_json, sizeof ab_json, ", \"off_median_ms\": %.4f, \"off_min_ms\": %.4f, \"off_iters\": %d",
+                 off_med, off_min, n_off);
     if (policy) snprintf(wait, sizeof wait, "%s", policy);
     else snprintf(wait, sizeof wait, "spin %s", spin ? spin : "default");
     if (json)
         printf("{\"impl\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"iters\": %d, \"median_ms\": %.4f, "
                "\"min_ms\": %.4f, \"cpu_ms\": %.4f, \"cpu_min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.9f, \"peak_rss_mb\": %.1f, "
-               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d, \"omp_wait\": \"%s\"}\n",
+               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d, \"omp_wait\": \"%s\", "
+               "\"winograd\": \"%s\"%s}\n",
                model, batch, iters, med, best, cpu_med, cpu_min, gflops, flops / 1e9, rss_mb, arena_mb, ph[0],
-               ph[1], ph[2], gan_get_threads(), wait);
+               ph[1], ph[2], gan_get_threads(), wait, winograd, ab_json);
     else
         printf("gan.c %s batch %d: median %.2f ms, min %.2f ms, CPU %.2f ms, %.1f GFLOP/s (%.3f GFLOP/iter), "
                "peak RSS %.0f MB (arena %.0f MB; used per phase %.0f/%.0f/%.0f MB)  [threads %d, wait %s]\n",
                model, batch, med, best, cpu_med, gflops, flops / 1e9, rss_mb, arena_mb, ph[0], ph[1], ph[2],
                gan_get_threads(), wait);
+    if (ab && !json)
+        printf("  paired, every other iteration: Winograd on median %.2f ms (min %.2f), off median %.2f ms "
+               "(min %.2f): on/off %.3f\n", med, best, off_med, off_min, med / off_med);
     free(ms);
     gan_ctx_free(ctx);
     gan_ctx_free(data);
