@@ -186,30 +186,17 @@ int cmd_bench(int argc, char **argv) {
     double *ms = malloc(sizeof(double) * 2 * (size_t)iters);
     if (!ms) return cli_error(CMD, CLI_RUNTIME, "out of memory");
     double *cpu = ms + iters;
+    /* --winograd ab: the even iterations (on) fill the first n_on slots, the odd ones (off) the rest */
+    const int n_on = ab ? (iters + 1) / 2 : iters, n_off = iters - n_on;
     for (int i = 0; i < iters; i++) {
         if (ab) gan_set_winograd(i % 2 == 0);
+        const int k = ab && i % 2 ? n_on + i / 2 : ab ? i / 2 : i;
         double t0 = now_ms(), c0 = cpu_ms();
         iteration(&s, ctx, it++);
-        ms[i] = now_ms() - t0;
-        cpu[i] = cpu_ms() - c0;
+        ms[k] = now_ms() - t0;
+        cpu[k] = cpu_ms() - c0;
     }
-    /* --winograd ab: the on iterations are the even ones; the odd ones (off) go to the end */
-    int n_on = iters, n_off = 0;
-    if (ab) {
-        double *tmp = malloc(sizeof(double) * 2 * (size_t)iters);
-        if (!tmp) return cli_error(CMD, CLI_RUNTIME, "out of memory");
-        n_on = (iters + 1) / 2;
-        n_off = iters - n_on;
-        for (int i = 0; i < iters; i++) {
-            int k = i % 2 ? n_on + i / 2 : i / 2;
-            tmp[k] = ms[i];
-            tmp[iters + k] = cpu[i];
-        }
-        memcpy(ms, tmp, sizeof(double) * 2 * (size_t)iters);
-        free(tmp);
-    }
-    double off_med = n_off ? median(ms + n_on, n_off) : 0, off_min = n_off ? ms[n_on] : 0;
-    for (int i = 1; i < n_off; i++) off_min = ms[n_on + i] < off_min ? ms[n_on + i] : off_min;
+    double off_med = n_off ? median(ms + n_on, n_off) : 0, off_min = n_off ? ms[n_on] : 0;  /* sorted */
     iters = n_on;
     double med = median(ms, iters), best = ms[0], cpu_med = median(cpu, iters), cpu_min = cpu[0];
     double fg, fd;
