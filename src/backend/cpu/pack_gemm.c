@@ -272,7 +272,7 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
         kc = k1 - kb0 < KC ? k1 - kb0 : KC;
         /* a shifted A's blocks end where its samples do, so that each is read in place */
         if (ash && kb0 % ash->span + kc > ash->span) kc = ash->span - kb0 % ash->span;
-        if (bpre) bpack = (float *)bpre + (kb0 - ka) * ((g->N + NR - 1) / NR) * NR + (int64_t)(j0 / NR) * kc * NR;
+        if (bpre) bpack = (float *)bpre + gan_pg_packed_b_at((int)(k1 - ka), g->N, (int)(kb0 - ka), j0);
         else if (bsh) {
             for (int s = 0; s < nsl; s++)
                 if (!bsl[s]) g->pack_b(g, (int)kb0, kc, j0 + s * NR, nc - s * NR < NR ? nc - s * NR : NR,
@@ -523,8 +523,12 @@ static void pgemm_run(const gan_pgemm *g) {
 static void pgemm_run_batch(const gan_pgemm *gs, int count);
 
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count) {
+    if (count <= 0) return;
+    /* in as few parallel regions as GAN_PG_MAX_BATCH allows, of even size */
+    const int batches = (count + GAN_PG_MAX_BATCH - 1) / GAN_PG_MAX_BATCH;
+    const int each = (count + batches - 1) / batches;
     gan_pg_lock();
-    pgemm_run_batch(gs, count);
+    for (int i = 0; i < count; i += each) pgemm_run_batch(gs + i, count - i < each ? count - i : each);
     gan_pg_unlock();
 }
 

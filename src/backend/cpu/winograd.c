@@ -240,7 +240,7 @@ static int64_t plane(int64_t n) { return (n + 15) / 16 * 16 + 48; }
 
 /* Samples per chunk and channels per block, from the floats each needs against the cap:
  * as large as allowed, then evened out. */
-static int chunk_of_cap(int64_t cp, int total, int64_t per, int align) {
+static int chunk_of(int64_t cp, int total, int64_t per, int align) {
     int64_t most = cp / (per > 0 ? per : 1);
     most = most / align * align;
     if (most < align) most = align;
@@ -250,7 +250,6 @@ static int chunk_of_cap(int64_t cp, int total, int64_t per, int align) {
     return (each + align - 1) / align * align;
 }
 
-static int chunk_of(int total, int64_t per, int align) { return chunk_of_cap(cap, total, per, align); }
 
 /* ---------------------------------------------------------------- transforms */
 
@@ -316,12 +315,6 @@ static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
     }
 }
 
-/* count GEMMs of one shape in as few parallel regions as batches allow, of even size */
-static void run_batches(const gan_pgemm *gm, int count) {
-    const int batches = (count + GAN_PG_MAX_BATCH - 1) / GAN_PG_MAX_BATCH, each = (count + batches - 1) / batches;
-    for (int i = 0; i < count; i += each) gan_pgemm_run_batch(gm + i, count - i < each ? count - i : each);
-}
-
 /* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
  * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
  * (gan_pg_packed_b_at); the 25 (100) matrices of each one after another, plane() apart, except
@@ -341,7 +334,7 @@ static void products(const float *V, int64_t vset, const float *U, float *Z, int
                             .c = Z + i * zs, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
                             .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
     }
-    run_batches(gm, count);
+    gan_pgemm_run_batch(gm, count);
 }
 
 /* ---------------------------------------------------------------- conv2d */
@@ -374,8 +367,8 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
                      float *y) {
     const int C = g->C, OC = g->OC, K = 4 * C, HO = g->HO, WO = g->WO;
     const tiles t = tiles_of(HO, WO);
-    const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
-    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
+    const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
+    const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
     float *U = gan_pg_scratch(0, (size_t)(XI * plane(gan_pg_packed_b_floats(K, Ob))));
     float *V = gan_pg_scratch(1, (size_t)(XI * plane((int64_t)Nc * t.T * K)));
     float *Z = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
@@ -461,8 +454,8 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
      * phase's dx[2m]: one transform of dy serves all four phases. Otherwise each phase
      * transforms dy from its own origin (e rows and columns in), and dx[2m + e]. */
     const int shared = g->HO % 4 && g->WO % 4, vsets = shared ? 1 : 4;
-    const int Cb = chunk_of_cap(ucap, C, (int64_t)4 * XI * OC, 8);
-    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (vsets * OC > 4 * Cb ? vsets * OC : 4 * Cb), 1);
+    const int Cb = chunk_of(ucap, C, (int64_t)4 * XI * OC, 8);
+    const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (vsets * OC > 4 * Cb ? vsets * OC : 4 * Cb), 1);
     float *U = gan_pg_scratch(0, (size_t)(4 * XI * plane(gan_pg_packed_b_floats(OC, Cb))));
     float *V = gan_pg_scratch(1, (size_t)(vsets * XI * plane((int64_t)Nc * t.T * OC)));
     float *Z = gan_pg_scratch(2, (size_t)(4 * XI * plane((int64_t)Nc * t.T * Cb)));
@@ -582,8 +575,8 @@ static int64_t transform_dy(const float *dy, int n0, int nc, int OC, int HO, int
 void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
     const int C = g->C, OC = g->OC, K = 4 * C;
     const tiles t = tiles_of(g->HO, g->WO);
-    const int Ob = chunk_of_cap(ucap, OC, (int64_t)XI * K, 8);
-    const int Nc = chunk_of(g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
+    const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
+    const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
     float *dU = gan_pg_scratch(0, (size_t)(XI * plane((int64_t)K * Ob)));
     float *V = gan_pg_scratch(1, (size_t)(XI * plane(gan_pg_packed_b_floats(Nc * t.T, K))));
     float *E = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
@@ -607,7 +600,7 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
                                      .P = K, .QW = K, .accumulate = n0 > 0,
                                      .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
             }
-            run_batches(gm, XI);
+            gan_pgemm_run_batch(gm, XI);
         }
         /* dw[oc][c][2t + a][2u + b] = (G^T dU G)[t][u] at (oc, k = (a*2 + b)*C + c), 8 k at a time */
 #pragma omp parallel for collapse(2) schedule(static) if (us * XI > GAN_PARALLEL_MIN)
