@@ -128,33 +128,13 @@ static inline void kernel_tile(const __m256 g[2][2], __m256 u[5][5]) {
     for (int i = 0; i < 5; i++) g5(c0[i], c1[i], u[i]);
 }
 
-/* 8x8 transpose of r (rows) in registers */
-static inline void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
-           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
-           t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
-           t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-           s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-           s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-           s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 /* tap[k] lane l = w0[l * stride + k] for the 16 taps of a 4x4 kernel and 8 kernels l: two
  * 8x8 transposes of contiguous loads (gathers are slow) */
 static inline void load_taps(const float *w0, int64_t stride, __m256 tap[16]) {
     for (int half = 0; half < 2; half++) {
         __m256 *r = tap + 8 * half;
         for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(w0 + l * stride + 8 * half);
-        transpose8(r);
+        gan_pg_transpose8_regs(r);
     }
 }
 
@@ -207,7 +187,7 @@ channel_last_s(const float *src, int C, int H, int W, const int s, int Hq, int W
             for (; w + 8 <= W; w += 8) {
                 __m256 r[8];
                 for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(irow + k * hw + w);
-                transpose8(r);
+                gan_pg_transpose8_regs(r);
                 for (int k = 0; k < 8; k++) {
                     int wq = (w + k + 1) / s, b = (w + k + 1) % s;
                     _mm256_storeu_ps(orow + wq * ch + (int64_t)b * C, r[k]);
@@ -218,7 +198,7 @@ channel_last_s(const float *src, int C, int H, int W, const int s, int Hq, int W
                 const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lane);
                 __m256 r[8];
                 for (int k = 0; k < 8; k++) r[k] = _mm256_maskload_ps(irow + k * hw + w, mask);
-                transpose8(r);
+                gan_pg_transpose8_regs(r);
                 for (int k = 0; k < rest; k++) {
                     int wq = (w + k + 1) / s, b = (w + k + 1) % s;
                     _mm256_storeu_ps(orow + wq * ch + (int64_t)b * C, r[k]);
@@ -489,7 +469,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
                             for (int j = 0; j < 4; j++)
                                 for (int ew = 0; ew < 2; ew++)
                                     r[2 * j + (shared ? 1 - ew : ew)] = ADD(v[eh * 2 + ew][i][j], bias);
-                            transpose8(r);
+                            gan_pg_transpose8_regs(r);
                             for (int k = 0; k < 8; k++) store_range(d0 + k * hw + (int64_t)row * W, r[k], k0, k1);
                         }
                 }
