@@ -19,9 +19,11 @@
  *            rows in, with taps w[oc][c][3 - e - 2t][..]: four output phases of OC -> C each.
  *   weight:  dw[oc][c][2t + a][2u + b] = sum over (n, o) of dy[n][oc][o] plane_(c,a,b)[n][o + (t, u)].
  * Vectors run along channels: each sample is copied channel-last (8x8 transposes) into its
- * thread's buffer and transformed from there. V and Z keep channels contiguous ([xi][tile][ch]:
- * V is the GEMMs' A, read in place); U is written straight into the GEMMs' packed B layout, so
- * the 25 (100 for the adjoint) products run through gan_pgemm_run_batch with nothing packed.
+ * thread's buffer and transformed from there. V and Z are tile-major ([tile][xi][ch]: a tile's
+ * 25 points side by side, so each transform touches one contiguous block instead of 25 streams;
+ * V is the GEMMs' A, read in place with a row stride of 25 ch); U is written straight into the
+ * GEMMs' packed B layout, so the 25 (100 for the adjoint) products run through
+ * gan_pgemm_run_batch with nothing packed.
  * The transforms are memory-bound (V and Z live in L3): the products do 2.56x fewer multiply-
  * adds (1.96x on 7x7 maps), the whole conv runs 1.6-2.1x faster on one thread and a DCGAN step
  * 22-31% faster on two (bench/NOTES.md). */
@@ -235,16 +237,17 @@ static int chunk_of(int64_t cp, int total, int64_t per, int align) {
 
 /* V[xi] (stride xs between points) = (BT d B)[xi] for the tiles q = (ti, tj) of one sample's
  * Q (Hq, Wq, Ch) starting (eh, ew) in: d = Q[4ti + eh + r][4tj + ew + s][c], r, s < 5.
- * Tile q is row p = p0 + q of a (Ptot, Ch) matrix: row-major (the forward's A, read in place),
- * or packed as a GEMM's B (the weight gradient's, Ptot the reduction) */
+ * Tile q is row p = p0 + q of a (Ptot, Ch) matrix: tile-major (row p at p * ld, the points Ch
+ * apart within it: the forward's A, read in place), or packed as a GEMM's B (the weight
+ * gradient's, Ptot the reduction; points xs apart) */
 static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew, float *V,
-                        int64_t xs, int p0, int Ptot, int packed) {
+                        int64_t xs, int64_t ld, int p0, int Ptot, int packed) {
     const int64_t rs = (int64_t)Wq * Ch;
     for (int q = 0; q < t.T; q++) {
         int ti = q / t.TW, tj = q % t.TW;
         const float *s0 = Q + ((int64_t)(4 * ti + eh) * Wq + 4 * tj + ew) * Ch;
         for (int c = 0; c < Ch; c += 8) {
-            float *v0 = V + (packed ? gan_pg_packed_b_at(Ptot, Ch, p0 + q, c) : (int64_t)(p0 + q) * Ch + c);
+            float *v0 = V + (packed ? gan_pg_packed_b_at(Ptot, Ch, p0 + q, c) : (int64_t)(p0 + q) * ld + c);
             __m256 col[5][5], v[5];   /* col[s][i] = (BT d)[i][s] */
             for (int s = 0; s < 5; s++) {
                 __m256 d[5];
@@ -261,27 +264,28 @@ static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew,
 }
 
 /* V[e][xi] for samples n0 .. n0 + nc of src (N, C, H, W) and `offsets` tile origins e = (eh, ew)
- * (1: (0, 0); 4: the adjoint's phases), as input_tiles lays them out (packed or not) with
- * Ptot = nc T rows; returns the floats between points. Each sample goes channel-last into its
- * thread's own buffer (L2-sized), then through input_tiles. */
-static int64_t transform_inputs(const float *src, int n0, int nc, int C, int H, int W, int s,
-                                tiles t, int offsets, int packed, float *V) {
+ * (1: (0, 0); 4: the adjoint's phases), as input_tiles lays them out with Ptot = nc T rows:
+ * packed, the 25 matrices plane() apart; or tile-major, each tile's offsets x 25 rows of ch
+ * floats side by side (row e * 25 + xi). Each sample goes channel-last into its thread's own
+ * buffer (L2-sized), then through input_tiles. */
+static void transform_inputs(const float *src, int n0, int nc, int C, int H, int W, int s,
+                             tiles t, int offsets, int packed, float *V) {
     const int Hq = 4 * t.TH + 1 + (s == 1), Wq = 4 * t.TW + 1 + (s == 1), Ptot = nc * t.T;
     const int ch = s * s * C;
     const int64_t per = (int64_t)Hq * Wq * ch;
-    const int64_t xs = plane(packed ? gan_pg_packed_b_floats(Ptot, ch) : (int64_t)Ptot * ch);
+    const int64_t xs = packed ? plane(gan_pg_packed_b_floats(Ptot, ch)) : ch,
+                  ld = (int64_t)offsets * XI * ch;
     float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
-#pragma omp parallel for schedule(static) if (xs * XI * offsets > GAN_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)Ptot * ch * XI * offsets > GAN_PARALLEL_MIN)
     for (int n = 0; n < nc; n++) {
         float *q = buf + omp_get_thread_num() * per;
         channel_last(src + (int64_t)(n0 + n) * C * H * W, C, H, W, s, Hq, Wq, q);
         for (int e = 0; e < offsets; e++)
-            input_tiles(q, Wq, ch, t, e >> 1, e & 1, V + e * XI * xs, xs, n * t.T, Ptot, packed);
+            input_tiles(q, Wq, ch, t, e >> 1, e & 1, V + e * XI * xs, xs, ld, n * t.T, Ptot, packed);
     }
-    return xs;
 }
 
-/* y (4x4 vectors) = AT m A for the tile p of Z[xi][p][c] (row stride Nb), channels c .. c+7 */
+/* y (4x4 vectors) = AT m A for one tile of Z, m[xi] at Z + xi * xs (8 channels) */
 static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
     __m256 col[5][4];   /* col[j][i] = (AT m)[i][j] */
     for (int j = 0; j < 5; j++) {
@@ -297,21 +301,23 @@ static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
 
 /* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
  * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
- * (gan_pg_packed_b_at); the 25 (100) matrices of each one after another, plane() apart, except
- * that the sets' V are vset floats apart (0: one V for all) */
-static void products(const float *V, int64_t vset, const float *U, float *Z, int P, int K, int Nb,
+ * (gan_pg_packed_b_at, the matrices plane() apart). V and Z are tile-major: row p of all the
+ * matrices side by side (V's vsets x 25 rows of K floats, vsets 1 when the sets share one V;
+ * Z's sets x 25 rows of Nb), so a transform reads or writes one contiguous block per tile
+ * instead of 25-100 streams (which ran at L3 latency). */
+static void products(const float *V, int vsets, const float *U, float *Z, int P, int K, int Nb,
                      int sets) {
     enum { MAXS = 4 * XI };
     gan_pg_strided sa[MAXS];
     gan_pgemm gm[MAXS];
     const int count = sets * XI;
-    const int64_t vs = plane((int64_t)P * K), us = plane(gan_pg_packed_b_floats(K, Nb)),
-                  zs = plane((int64_t)P * Nb);
+    const int64_t us = plane(gan_pg_packed_b_floats(K, Nb)), lda = (int64_t)vsets * XI * K,
+                  ldz = (int64_t)sets * XI * Nb;
     for (int i = 0; i < count; i++) {
-        sa[i] = (gan_pg_strided){V + (i / XI) * vset + (i % XI) * vs, K, 1};
+        sa[i] = (gan_pg_strided){V + (vsets > 1 ? i : i % XI) * (int64_t)K, lda, 1};
         gm[i] = (gan_pgemm){.M = P, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
                             .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[i], .b_ud = U + i * us,
-                            .c = Z + i * zs, .sm = Nb, .sv = 1, .P = Nb, .QW = Nb,
+                            .c = Z + (int64_t)i * Nb, .sm = ldz, .sv = 1, .P = Nb, .QW = Nb,
                             .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
     }
     gan_pgemm_run_batch(gm, count);
@@ -350,8 +356,8 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
     const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
     float *U = gan_pg_scratch(0, (size_t)(XI * plane(gan_pg_packed_b_floats(K, Ob))));
-    float *V = gan_pg_scratch(1, (size_t)(XI * plane((int64_t)Nc * t.T * K)));
-    float *Z = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
+    float *V = gan_pg_scratch(1, (size_t)XI * Nc * t.T * K);
+    float *Z = gan_pg_scratch(2, (size_t)XI * Nc * t.T * Ob);
     const int64_t hwo = (int64_t)HO * WO;
     /* U once per block of output channels; the inputs' transform once per chunk of samples,
      * again per block only when there are several of both */
@@ -361,15 +367,14 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
-            products(V, 0, U, Z, P, K, ob, 1);
-            const int64_t xs = plane((int64_t)P * ob);
-#pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
+            products(V, 1, U, Z, P, K, ob, 1);
+#pragma omp parallel for schedule(static) if ((int64_t)P * ob * XI > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
                 int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
                 int rows = HO - 4 * ti < 4 ? HO - 4 * ti : 4, cols = WO - 4 * tj < 4 ? WO - 4 * tj : 4;
                 for (int o = 0; o < ob; o += 8) {
                     __m256 v[4][4];
-                    output_tile(Z + (int64_t)p * ob + o, xs, v);
+                    output_tile(Z + (int64_t)p * XI * ob + o, ob, v);
                     __m256 bias = b ? _mm256_loadu_ps(b + ob0 + o) : _mm256_setzero_ps();
                     float *y0 = y + ((int64_t)n * OC + ob0 + o) * hwo + (int64_t)(4 * ti) * WO + 4 * tj;
                     for (int i = 0; i < rows; i++) {
@@ -437,8 +442,8 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
     const int Cb = chunk_of(ucap, C, (int64_t)4 * XI * OC, 8);
     const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (vsets * OC > 4 * Cb ? vsets * OC : 4 * Cb), 1);
     float *U = gan_pg_scratch(0, (size_t)(4 * XI * plane(gan_pg_packed_b_floats(OC, Cb))));
-    float *V = gan_pg_scratch(1, (size_t)(vsets * XI * plane((int64_t)Nc * t.T * OC)));
-    float *Z = gan_pg_scratch(2, (size_t)(4 * XI * plane((int64_t)Nc * t.T * Cb)));
+    float *V = gan_pg_scratch(1, (size_t)vsets * XI * Nc * t.T * OC);
+    float *Z = gan_pg_scratch(2, (size_t)4 * XI * Nc * t.T * Cb);
     const int64_t hw = (int64_t)H * W;
     /* as in gan_wino_conv2d: U once per block of channels, dy's transform once per chunk */
     for (int cb0 = 0; cb0 < C; cb0 += Cb) {
@@ -446,19 +451,17 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
         adjoint_kernels(w, C, OC, cb0, cb, U);
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
-            const int64_t xs = plane((int64_t)P * cb), es = xs * XI;
-            int64_t vs = plane((int64_t)P * OC);
-            if (cb0 == 0 || Nc < g->N) vs = transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, vsets, 0, V);
-            products(V, shared ? 0 : XI * vs, U, Z, P, OC, cb, 4);
+            if (cb0 == 0 || Nc < g->N) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, vsets, 0, V);
+            products(V, vsets, U, Z, P, OC, cb, 4);
             /* dx rows 2(4ti + i) + eh and columns 2(4tj + j) + ew, or with shared tiles
              * 2(4ti + i) - eh and 2(4tj + j) - ew: per row, 8 (j, ew) x 8 channels transposed */
-#pragma omp parallel for schedule(static) if (es * 4 > GAN_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)P * cb * XI * 4 > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
                 int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
                 int col0 = 8 * tj - shared, k0 = col0 < 0 ? -col0 : 0, k1 = W - col0 < 8 ? W - col0 : 8;
                 for (int c = 0; c < cb; c += 8) {
                     __m256 v[4][4][4];   /* [e][i][j] */
-                    for (int e = 0; e < 4; e++) output_tile(Z + e * es + (int64_t)p * cb + c, xs, v[e]);
+                    for (int e = 0; e < 4; e++) output_tile(Z + ((int64_t)p * 4 + e) * XI * cb + c, cb, v[e]);
                     __m256 bias = b ? _mm256_loadu_ps(b + cb0 + c) : _mm256_setzero_ps();
                     float *d0 = dx + ((int64_t)n * C + cb0 + c) * hw + col0;
                     for (int i = 0; i < 4; i++)
@@ -557,12 +560,12 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
     const tiles t = tiles_of(g->HO, g->WO);
     const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
-    float *dU = gan_pg_scratch(0, (size_t)(XI * plane((int64_t)K * Ob)));
+    float *dU = gan_pg_scratch(0, (size_t)XI * K * Ob);
     float *V = gan_pg_scratch(1, (size_t)(XI * plane(gan_pg_packed_b_floats(Nc * t.T, K))));
     float *E = gan_pg_scratch(2, (size_t)(XI * plane((int64_t)Nc * t.T * Ob)));
     for (int ob0 = 0; ob0 < OC; ob0 += Ob) {
         const int ob = OC - ob0 < Ob ? OC - ob0 : Ob;
-        const int64_t us = plane((int64_t)ob * K);
+        const int64_t ldu = (int64_t)XI * K;   /* dU^T[xi] (ob, K): row o of all 25 side by side */
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             const int64_t vs = plane(gan_pg_packed_b_floats(P, K));
@@ -576,20 +579,20 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
                 sa[xi] = (gan_pg_strided){E + xi * es, P, 1};
                 gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = P, .pack_a = gan_pg_pack_a_strided,
                                      .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[xi],
-                                     .b_ud = V + xi * vs, .c = dU + xi * us, .sm = K, .sv = 1,
+                                     .b_ud = V + xi * vs, .c = dU + xi * K, .sm = ldu, .sv = 1,
                                      .P = K, .QW = K, .accumulate = n0 > 0,
                                      .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
             }
             gan_pgemm_run_batch(gm, XI);
         }
         /* dw[oc][c][2t + a][2u + b] = (G^T dU G)[t][u] at (oc, k = (a*2 + b)*C + c), 8 k at a time */
-#pragma omp parallel for collapse(2) schedule(static) if (us * XI > GAN_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) if (ldu * ob > GAN_PARALLEL_MIN)
         for (int k = 0; k < K; k += 8)
             for (int o = 0; o < ob; o++) {
                 int ab = k / C, c = k % C, a = ab >> 1, bb = ab & 1;
                 __m256 col[5][2], m[5], r[2][2];   /* col[j][t] = (G^T dU)[t][j] */
                 for (int j = 0; j < 5; j++) {
-                    for (int i = 0; i < 5; i++) m[i] = _mm256_loadu_ps(dU + (i * 5 + j) * us + (int64_t)o * K + k);
+                    for (int i = 0; i < 5; i++) m[i] = _mm256_loadu_ps(dU + o * ldu + (i * 5 + j) * K + k);
                     gt2(m, &col[j][0], &col[j][1]);
                 }
                 for (int tt = 0; tt < 2; tt++) {
