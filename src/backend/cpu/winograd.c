@@ -140,15 +140,31 @@ static inline void load_taps(const float *w0, int64_t stride, __m256 tap[16]) {
     }
 }
 
-/* lanes k0 .. k1 - 1 of v to d[k0 .. k1 - 1] (0 <= k0 <= k1 <= 8) */
-static inline void store_range(float *d, __m256 v, int k0, int k1) {
+/* Lanes k0 .. k1 - 1 of a vector (0 <= k0 <= k1 <= 8) as a maskstore mask */
+static inline __m256i lane_mask(int k0, int k1) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(k0 - 1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32(k1), lane));
+}
+
+/* Lanes k0 .. k1 - 1 of v to d[k0 .. k1 - 1]. A masked store is microcoded on AMD (~15 cycles:
+ * it was half the 7x7 adjoint's output transform, where every row is an edge), so the two
+ * edges that occur there, lanes 1-7 and 0-6, go out as three plain stores. */
+static inline void store_lanes(float *d, __m256 v, int k0, int k1, __m256i mask) {
+    const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
     if (k0 == 0 && k1 == 8) {
         _mm256_storeu_ps(d, v);
-        return;
+    } else if (k0 == 1 && k1 == 8) {
+        _mm_storeu_ps(d + 4, hi);
+        _mm_storeh_pi((__m64 *)(d + 2), lo);
+        _mm_store_ss(d + 1, _mm_movehdup_ps(lo));
+    } else if (k0 == 0 && k1 == 7) {
+        _mm_storeu_ps(d, lo);
+        _mm_storel_pi((__m64 *)(d + 4), hi);
+        _mm_store_ss(d + 6, _mm_movehl_ps(hi, hi));
+    } else {
+        _mm256_maskstore_ps(d, mask, v);
     }
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    for (int i = k0; i < k1; i++) d[i] = t[i];
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -392,10 +408,9 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
                             float *d = y0 + k * hwo + (int64_t)i * WO;
                             if (cols == 4) {
                                 _mm_storeu_ps(d, r);
-                            } else {
-                                float tmp[4];
-                                _mm_storeu_ps(tmp, r);
-                                for (int j = 0; j < cols; j++) d[j] = tmp[j];
+                            } else {   /* plain stores: a masked one is microcoded on AMD */
+                                if (cols & 2) _mm_storel_pi((__m64 *)d, r);
+                                if (cols & 1) _mm_store_ss(d + (cols & 2), cols & 2 ? _mm_movehl_ps(r, r) : r);
                             }
                         }
                     }
@@ -459,6 +474,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
             for (int p = 0; p < P; p++) {
                 int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
                 int col0 = 8 * tj - shared, k0 = col0 < 0 ? -col0 : 0, k1 = W - col0 < 8 ? W - col0 : 8;
+                const __m256i cmask = lane_mask(k0, k1);
                 for (int c = 0; c < cb; c += 8) {
                     __m256 v[4][4][4];   /* [e][i][j] */
                     for (int e = 0; e < 4; e++) output_tile(Z + ((int64_t)p * 4 + e) * XI * cb + c, cb, v[e]);
@@ -473,7 +489,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
                                 for (int ew = 0; ew < 2; ew++)
                                     r[2 * j + (shared ? 1 - ew : ew)] = ADD(v[eh * 2 + ew][i][j], bias);
                             gan_pg_transpose8_regs(r);
-                            for (int k = 0; k < 8; k++) store_range(d0 + k * hw + (int64_t)row * W, r[k], k0, k1);
+                            for (int k = 0; k < 8; k++) store_lanes(d0 + k * hw + (int64_t)row * W, r[k], k0, k1, cmask);
                         }
                 }
             }
