@@ -37,6 +37,14 @@ uint32_t gan_ctx_next_visit(gan_ctx *ctx);
  * as that input's gradient. Elementwise rules gain a full-size buffer this way. */
 int gan_grad_consumable(const gan_ctx *ctx, const gan_tensor *g);
 void gan_ctx_set_recycling(gan_ctx *ctx, int on);
+/* Also inside gan_backward's rule loop: the grad slot of a leaf t (a gan_net parameter) that
+ * has no gradient term in this pass yet, or NULL. A rule may add its term for t straight into
+ * it (C += by its own GEMM) and return GAN_GRAD_SUNK as t's gradient: no full-size tensor, and
+ * nothing for gan_backward's last step to add (the MLP's weights are most of its memory
+ * traffic). Terms from other rules then follow as usual. */
+float *gan_grad_sink(gan_ctx *ctx, gan_tensor *t);
+extern gan_tensor gan_grad_sunk;
+#define GAN_GRAD_SUNK (&gan_grad_sunk)
 /* Between begin and end the arena lists its large (>= 64 KiB) allocations, up to
  * GAN_SCRATCH_MAX: end returns them (valid until the next begin). gan_backward brackets each
  * rule with these and releases what the rule allocated but did not return. */

@@ -71,6 +71,8 @@ static int topo_sort(gan_ctx *ctx, int n_out, gan_tensor **outs, gan_node ***ord
     return n;
 }
 
+gan_tensor gan_grad_sunk;   /* a rule's "added into t->grad already" (gan_grad_sink) */
+
 static void accumulate(gan_ctx *ctx, gan_tensor *t, gan_tensor *g) {
     GAN_ASSERT_MSG(gan_same_shape(t, g), "backward rule returned a gradient of the wrong shape");
     t->acc = t->acc ? gan_add(ctx, t->acc, g) : g;
@@ -95,7 +97,7 @@ static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
     int n_dead = 0;
     for (int j = 0; j < nd->n_in; j++) {
         gan_tensor *t = nd->in[j];
-        if (!gan_needs_grad(t)) continue;
+        if (!gan_needs_grad(t) || din[j] == GAN_GRAD_SUNK) continue;
         GAN_ASSERT_MSG(din[j], nd->op);
         GAN_ASSERT_MSG(gan_same_shape(t, din[j]), "backward rule returned a gradient of the wrong shape");
         if (din[j]->data == g->data && g->acc_shared) din[j]->acc_shared = 1;
@@ -116,7 +118,8 @@ static void accumulate_recycling(gan_ctx *ctx, gan_node *nd, gan_tensor **din) {
         int keep = d->acc_shared;
         for (int b = 0; b < a && !keep; b++) keep = dead[b]->data == d->data;  /* once */
         for (int j = 0; j < nd->n_in && !keep; j++)
-            keep = gan_needs_grad(nd->in[j]) && points_into(nd->in[j]->acc->data, d->data, d->numel);
+            keep = gan_needs_grad(nd->in[j]) && nd->in[j]->acc &&
+                   points_into(nd->in[j]->acc->data, d->data, d->numel);
         if (!keep) gan_tensor_release(ctx, d);
     }
 }

@@ -249,3 +249,6 @@ int gan_ctx_scratch_end(gan_ctx *c, void ***ptrs, size_t **bytes) {
 int gan_grad_consumable(const gan_ctx *c, const gan_tensor *g) {
     return c->recycling && !g->acc_shared;
 }
+float *gan_grad_sink(gan_ctx *c, gan_tensor *t) {
+    return c->recycling && !t->node && t->grad && !t->acc ? t->grad : NULL;
+}

@@ -34,11 +34,20 @@ gan_tensor *gan_matmul(gan_ctx *ctx, gan_tensor *a, gan_tensor *b, int trans_a, 
 }
 
 /* d(x @ w^T + b): dx = g @ w, dw = g^T @ x, db = sum of g over the batch, all ops so that
- * gradients of gradients stay exact. */
+ * gradients of gradients stay exact; in gan_backward a parameter's dw goes straight into its
+ * grad slot (gan_grad_sink). */
 static void linear_bw(gan_ctx *ctx, gan_node *n, gan_tensor *g, gan_tensor **din) {
     gan_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
     if (gan_needs_grad(x)) din[0] = gan_matmul(ctx, g, w, 0, 0);
-    if (gan_needs_grad(w)) din[1] = gan_matmul(ctx, g, x, 1, 0);
+    float *sink = gan_needs_grad(w) ? gan_grad_sink(ctx, w) : NULL;
+    if (sink) {
+        /* (out, in) += g^T (out, N) @ x (N, in) */
+        gan_cpu_gemm(1, 0, w->shape[0], w->shape[1], g->shape[0], 1.0f, g->data, g->shape[1],
+                     x->data, x->shape[1], 1.0f, sink, w->shape[1]);
+        din[1] = GAN_GRAD_SUNK;
+    } else if (gan_needs_grad(w)) {
+        din[1] = gan_matmul(ctx, g, x, 1, 0);
+    }
     if (gan_needs_grad(b)) din[2] = gan_sum(ctx, g, GAN_AXIS(0), 0);
 }
 
