@@ -5,10 +5,12 @@
 #   bench/run_bench.sh [GAN_BINARY]            (make bench passes $(BUILD)/gan)
 #
 # Environment (all optional):
-#   BENCH_REPS=3                  repetitions; each runs every model in every setting once
+#   BENCH_REPS=5                  repetitions; each runs every model in every setting once
 #   BENCH_MODELS="mlp dcgan28 dcgan64"
 #   BENCH_BATCH=64
-#   BENCH_ITERS="mlp:50 dcgan28:20 dcgan64:5"   timed iterations per model (after warm-up)
+#   BENCH_ITERS="mlp:200 dcgan28:30 dcgan64:5"  timed iterations per model (after warm-up):
+#                                 a few seconds each, so that one measurement spans more than one
+#                                 of the shared machine's load phases
 #   BENCH_TORCH="ob1-fast ob2-fast ob1-native ob2-native"
 #                                 PyTorch settings swept: OPENBLAS_NUM_THREADS 1|2 and
 #                                 ConvTranspose2d backward fast|native (see torch_bench.py)
@@ -25,10 +27,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 gan=${1:-build/gan}
-reps=${BENCH_REPS:-3}
+reps=${BENCH_REPS:-5}
 models=${BENCH_MODELS:-mlp dcgan28 dcgan64}
 batch=${BENCH_BATCH:-64}
-iters=${BENCH_ITERS:-mlp:50 dcgan28:20 dcgan64:5}
+iters=${BENCH_ITERS:-mlp:200 dcgan28:30 dcgan64:5}
 torch_cfgs=${BENCH_TORCH:-ob1-fast ob2-fast ob1-native ob2-native}
 baseline=${BENCH_BASELINE:-}
 threads=${BENCH_THREADS:-0}
