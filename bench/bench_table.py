@@ -3,7 +3,8 @@
 
     bench/bench_table.py BUILD/bench.jsonl [--markdown]
 
-Per model and setting: the median over repetitions of each run's median ms per iteration (and
+Per model and setting: the median over its runs (gan.c runs once before each PyTorch setting in
+every repetition; each PyTorch setting once) of each run's median ms per iteration (and
 the smallest min). PyTorch's row is its best setting by that median. speedup = PyTorch ms /
 gan.c ms; RSS ratio = gan.c peak RSS / PyTorch peak RSS (largest over repetitions).
 CPU ms: the same medians of process CPU time per iteration (all threads), shown for the same

@@ -5,7 +5,8 @@
 #   bench/run_bench.sh [GAN_BINARY]            (make bench passes $(BUILD)/gan)
 #
 # Environment (all optional):
-#   BENCH_REPS=5                  repetitions; each runs every model in every setting once
+#   BENCH_REPS=4                  repetitions; each runs every model in every setting once
+#                                 (gan.c once before each PyTorch setting)
 #   BENCH_MODELS="mlp dcgan28 dcgan64"
 #   BENCH_BATCH=64
 #   BENCH_ITERS="mlp:200 dcgan28:30 dcgan64:5"  timed iterations per model (after warm-up):
@@ -20,14 +21,16 @@
 #
 # PyTorch runs with OMP_WAIT_POLICY=passive (it is slower with libgomp's default spinning on a
 # busy machine, and a short spin did not help it); gan picks its own wait (tools/gan/main.c: a
-# short spin when the cores are idle, passive otherwise) and reports it as omp_wait. Within a repetition the order is gan.c, then each PyTorch
-# setting, model by model, so a load change on a shared machine hits both. The table reports,
-# per model, the median over repetitions of each run's median ms per iteration; PyTorch's column is
-# its best setting by that measure. Peak RSS is the largest over the repetitions.
+# short spin when the cores are idle, passive otherwise) and reports it as omp_wait. Within a
+# repetition, model by model, gan.c runs right before each PyTorch setting (gan.c, ob1-fast,
+# gan.c, ob2-fast, ...), so a load change on the shared machine hits both sides alike and both
+# are sampled as often. The table reports, per model, the median over all of gan.c's runs and
+# over each PyTorch setting's repetitions of each run's median ms per iteration; PyTorch's
+# column is its best setting by that measure. Peak RSS is the largest over the repetitions.
 set -eu
 cd "$(dirname "$0")/.."
 gan=${1:-build/gan}
-reps=${BENCH_REPS:-5}
+reps=${BENCH_REPS:-4}
 models=${BENCH_MODELS:-mlp dcgan28 dcgan64}
 batch=${BENCH_BATCH:-64}
 iters=${BENCH_ITERS:-mlp:200 dcgan28:30 dcgan64:5}
@@ -52,27 +55,27 @@ warmup_of() { [ "$1" = dcgan64 ] && echo 1 || echo 3; }
 : > "$out"
 echo "run_bench: $reps repetitions of: $models (batch $batch); PyTorch settings: $torch_cfgs"
 echo "run_bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); measurements in $out"
+run_gan() {   # $1 binary, $2 setting label, $3 model, $4 iterations, $5 warm-up, $6 rep
+    line=$("$1" bench --model "$3" --batch "$batch" --iters "$4" --warmup "$5" --threads "$threads" --json)
+    echo "$line" | sed "s/^{/{\"rep\": $6, \"setting\": \"$2\", /" >> "$out"
+    printf '  rep %d %-8s %-14s %s\n' "$6" "$3" "$2" "$(echo "$line" | show)"
+}
 r=1
 while [ "$r" -le "$reps" ]; do
     for m in $models; do
         n=$(iters_of "$m")
         w=$(warmup_of "$m")
-        line=$("$gan" bench --model "$m" --batch "$batch" --iters "$n" \
-               --warmup "$w" --threads "$threads" --json)
-        echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"gan.c\", /" >> "$out"
-        printf '  rep %d %-8s gan.c          %s\n' "$r" "$m" \
-            "$(echo "$line" | show)"
-        if [ -n "$baseline" ]; then
-            line=$("$baseline" bench --model "$m" --batch "$batch" --iters "$n" \
-                   --warmup "$w" --threads "$threads" --json)
-            echo "$line" | sed "s/^{/{\"rep\": $r, \"setting\": \"baseline\", /" >> "$out"
-            printf '  rep %d %-8s baseline       %s\n' "$r" "$m" "$(echo "$line" | show)"
-        fi
+        [ -n "$baseline" ] && run_gan "$baseline" baseline "$m" "$n" "$w" "$r"
+        ran=0
         for cfg in $torch_cfgs; do
             ob=${cfg%%-*}
             ob=${ob#ob}
             ct=${cfg#*-}
             [ "$m" = mlp ] && [ "$ct" = native ] && continue   # no conv-transpose in the MLP
+            # gan.c right before each PyTorch setting: both sides are sampled as often, and
+            # each pair close together in time (the machine's load moves within seconds)
+            run_gan "$gan" gan.c "$m" "$n" "$w" "$r"
+            ran=1
             line=$(OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=$ob "$python" bench/torch_bench.py \
                    --model "$m" --batch "$batch" --iters "$n" --warmup "$w" --threads "$threads" \
                    --convT "$ct" --json)
@@ -80,6 +83,7 @@ while [ "$r" -le "$reps" ]; do
             printf '  rep %d %-8s pytorch %-6s %s\n' "$r" "$m" "$cfg" \
                 "$(echo "$line" | show)"
         done
+        [ "$ran" = 1 ] || run_gan "$gan" gan.c "$m" "$n" "$w" "$r"
     done
     r=$((r + 1))
 done
