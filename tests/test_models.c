@@ -5,6 +5,7 @@
  * DCGAN-28 with and without Winograd convolutions. */
 #include "harness.h"
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 /* Trainable parameters of the ResNet as specified (no spectral norm), counted by hand:
@@ -92,7 +93,12 @@ static void refused_sizes(void) {
 
 /* DCGAN-28 at batch 64 and its default widths runs its 64 <-> 128 convs by Winograd
  * (src/backend/cpu/winograd.c): one G + D forward and backward with it and with the direct
- * products must agree to float rounding, in outputs and in every parameter's gradient. */
+ * products must agree to float rounding, in outputs and in every parameter's gradient. The
+ * gradients pass ReLU and LeakyReLU kinks: where a pre-activation lies within rounding of 0
+ * the two paths may take different sides, and that one element moves its sample's gradients
+ * by ~1e-3 (about half of the batches here). So over 8 batches: the outputs always agree to
+ * rounding, the gradients always to 5e-2, and to rounding (1e-4) in at least 2 batches; a
+ * wrong tile or transform breaks every batch. */
 static void dcgan_winograd(void) {
     gan_model_config mc = {.kind = GAN_MODEL_DCGAN28, .nz = 100, .channels = 1, .size = 28,
                            .ngf = 64, .ndf = 64};
@@ -100,38 +106,46 @@ static void dcgan_winograd(void) {
     GAN_ASSERT(gan_model_new(&mc, 3, &m) == GAN_OK);
     gan_net *nets[2] = {gan_model_G(m), gan_model_D(m)};
     int64_t np[2] = {gan_net_num_params(nets[0]), gan_net_num_params(nets[1])};
-    float *grads[2][2], *outs[2];
-    int64_t nout = 0;
-    for (int on = 0; on < 2; on++) {
-        gan_set_winograd(on);
-        gan_ctx *ctx = gan_ctx_new(0);
-        gan_ctx_set_training(ctx, 1);
-        for (int k = 0; k < 2; k++) gan_net_zero_grad(nets[k]);
-        gan_tensor *z = gan_randn(ctx, GAN_SHAPE(64, 100), 7, 1);
-        gan_tensor *d = gan_model_discriminate(ctx, m, gan_model_generate(ctx, m, z));
-        gan_backward(ctx, gan_sum_all(ctx, d));
-        nout = d->numel;
-        outs[on] = malloc(sizeof(float) * (size_t)nout);
-        memcpy(outs[on], d->data, sizeof(float) * (size_t)nout);
-        for (int k = 0; k < 2; k++) {
-            grads[on][k] = malloc(sizeof(float) * (size_t)np[k]);
-            memcpy(grads[on][k], gan_net_grads(nets[k]), sizeof(float) * (size_t)np[k]);
+    double worst_out = 0, worst_grad = 0;
+    int exact = 0;
+    const int batches = 8;
+    for (int seed = 1; seed <= batches; seed++) {
+        float *grads[2][2], *outs[2];
+        int64_t nout = 0;
+        for (int on = 0; on < 2; on++) {
+            gan_set_winograd(on);
+            gan_ctx *ctx = gan_ctx_new(0);
+            gan_ctx_set_training(ctx, 1);
+            for (int k = 0; k < 2; k++) gan_net_zero_grad(nets[k]);
+            gan_tensor *z = gan_randn(ctx, GAN_SHAPE(64, 100), (uint64_t)seed, 1);
+            gan_tensor *d = gan_model_discriminate(ctx, m, gan_model_generate(ctx, m, z));
+            gan_backward(ctx, gan_sum_all(ctx, d));
+            nout = d->numel;
+            outs[on] = malloc(sizeof(float) * (size_t)nout);
+            memcpy(outs[on], d->data, sizeof(float) * (size_t)nout);
+            for (int k = 0; k < 2; k++) {
+                grads[on][k] = malloc(sizeof(float) * (size_t)np[k]);
+                memcpy(grads[on][k], gan_net_grads(nets[k]), sizeof(float) * (size_t)np[k]);
+            }
+            gan_ctx_free(ctx);
         }
-        gan_ctx_free(ctx);
+        gan_set_winograd(1);
+        worst_out = fmax(worst_out, th_rel_err(outs[1], outs[0], nout, 1e-3));
+        double e = 0;
+        for (int k = 0; k < 2; k++) {
+            e = fmax(e, th_rel_err(grads[1][k], grads[0][k], np[k], 1e-3));
+            free(grads[0][k]);
+            free(grads[1][k]);
+        }
+        worst_grad = fmax(worst_grad, e);
+        exact += e < 1e-4;
+        free(outs[0]);
+        free(outs[1]);
     }
-    gan_set_winograd(1);
-    double e = th_rel_err(outs[1], outs[0], nout, 1e-3);
-    th_check(e < 1e-4, "dcgan28 batch 64: D(G(z)) Winograd vs direct", "rel %.2e", e);
-    const char *names[2] = {"dcgan28 batch 64: G grads Winograd vs direct",
-                            "dcgan28 batch 64: D grads Winograd vs direct"};
-    for (int k = 0; k < 2; k++) {
-        e = th_rel_err(grads[1][k], grads[0][k], np[k], 1e-3);
-        th_check(e < 1e-4, names[k], "rel %.2e over %lld", e, (long long)np[k]);
-        free(grads[0][k]);
-        free(grads[1][k]);
-    }
-    free(outs[0]);
-    free(outs[1]);
+    th_check(worst_out < 1e-4, "dcgan28 batch 64: D(G(z)) Winograd vs direct", "worst rel %.2e over %d batches",
+             worst_out, batches);
+    th_check(worst_grad < 5e-2 && exact >= 2, "dcgan28 batch 64: G and D grads Winograd vs direct",
+             "worst rel %.2e; within 1e-4 in %d of %d batches", worst_grad, exact, batches);
     gan_model_free(m);
 }
 

@@ -201,7 +201,10 @@ static void check_conv(cg c) {
  * fits; these geometries must take that path (else the checks below test the direct one). */
 static void check_winograd(void) {
     const cg convs[] = {
-        {32, 16, 14, 14, 24, 4, 4, 2, 1, 0},  /* 7x7 output: edge tiles; OC 24: a half sliver */
+        {32, 16, 14, 14, 24, 4, 4, 2, 1, 0},  /* 7x7 output: mixed F(4, 2) / F(3, 2) tiles (the
+                                                 adjoint: edge tiles); OC 24: a half sliver */
+        {30, 16, 22, 22, 16, 4, 4, 2, 1, 0},  /* 11x11: 3x3 mixed tiles a sample, 30 samples
+                                                 (not in fours) */
         {16, 24, 32, 16, 16, 4, 4, 2, 1, 0},  /* H != W, 4x2 tiles a sample; C 24: half sliver */
         {32, 32, 16, 16, 32, 4, 4, 2, 1, 0},  /* whole tiles */
         {16, 16, 24, 24, 16, 4, 4, 2, 1, 0},  /* 3x3 tiles a sample: not in fours */

@@ -538,19 +538,25 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
     /* members all read A in place (GAN_PG_A_IN_PLACE) or all have it packed here, and all or
      * none give B packed (GAN_PG_B_PACKED) */
     const int a_in_place = (gs[0].in_place & GAN_PG_A_IN_PLACE) != 0;
+    int same_m = 1, big_i = 0;
     for (int i = 0; ok && i < count; i++) {
-        ok = gs[i].M == gs[0].M && gs[i].N == gs[0].N && gs[i].K > 0 &&
+        ok = gs[i].M > 0 && gs[i].N == gs[0].N && gs[i].K > 0 &&
              gs[i].in_place == gs[0].in_place && !(gs[i].in_place & ~(GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED));
+        same_m &= gs[i].M == gs[0].M;
+        if (gs[i].M > gs[big_i].M) big_i = i;
         ktot += gs[i].K;
     }
-    gan_pgemm big = gs[0];
+    gan_pgemm big = gs[big_i];
     plan p = make_plan(&big, ktot);    /* threads and items for the whole batch's work */
-    ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (a_in_place || (int64_t)p.mpad * ktot <= A_CAP);
+    const int by_member = count >= 4 * p.threads && p.threads > 1;
+    /* members of different M (Winograd's mixed tiles) only as whole members, A in place */
+    ok = ok && count <= GAN_PG_MAX_BATCH && p.kparts == 1 && (a_in_place || (int64_t)p.mpad * ktot <= A_CAP) &&
+         (same_m || (by_member && a_in_place));
     if (!ok) {
         for (int i = 0; i < count; i++) pgemm_run(&gs[i]);
         return;
     }
-    if (gs[0].M <= 0 || gs[0].N <= 0) return;
+    if (gs[0].N <= 0) return;
     float *apack = a_in_place ? NULL : grow(&a_buf, &a_cap, (size_t)(ktot * p.mpad));
     float *bbase = grow(&b_buf, &b_cap, (size_t)p.threads * (KC * NC + NR));
     int64_t aoff[GAN_PG_MAX_BATCH + 1];
@@ -564,7 +570,6 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
     /* Items: with members enough for 4 a thread, (member, column chunk), so that each member's
      * B is packed (or read, given packed) once; otherwise (column chunk, row group) through
      * every member in turn, so that members reading the same input share the cache. */
-    const int by_member = count >= 4 * p.threads && p.threads > 1;
     const int items = by_member ? count * p.chunks : p.items;
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
     {
@@ -585,6 +590,11 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
             int i0 = by_member ? it / p.chunks : 0, i1 = by_member ? i0 + 1 : count;
             for (int i = i0; i < i1; i++) {
                 const gan_pgemm *g = &gs[i];
+                plan pm = p;   /* a member's own panels when the members' M differ */
+                if (by_member) {
+                    pm.npan = (g->M + MR - 1) / MR;
+                    mp1 = pm.npan;
+                }
                 cview cv = {g->c, g->sm, g->sn, g->su, g->sv, g->P, g->QW, g->QV};
                 direct dir = {NULL, NULL, NULL, 0, 0, NULL, NULL};
                 if (g->in_place & GAN_PG_B_PACKED) dir.bpre = g->b_ud;
@@ -594,7 +604,7 @@ static void pgemm_run_batch(const gan_pgemm *gs, int count) {
                     dir.a = sa->p;
                     dir.lda = sa->si;
                 }
-                run_block(g, &p, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate,
+                run_block(g, &pm, &cv, mp0, mp1, j0, nc, 0, g->K, !g->accumulate,
                           apack ? apack + aoff[i] : NULL, 0, NULL, bpack, g->bias,
                           dir.a || dir.bpre ? &dir : NULL);
             }

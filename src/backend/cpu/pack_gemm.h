@@ -75,9 +75,9 @@ void gan_pgemm_run(const gan_pgemm *g);
 
 /* Runs products with the same M and N, up to GAN_PG_MAX_BATCH to a parallel region, each item
  * taking its columns through every member in order (members reading the same input share the
- * cache) or, with many members, whole members. Members share their in_place flags, which may be
- * GAN_PG_A_IN_PLACE and GAN_PG_B_PACKED. Falls back to one gan_pgemm_run each when they differ
- * in shape or are too big. */
+ * cache) or, with many members, whole members (then M may differ, when A is read in place).
+ * Members share their in_place flags, which may be GAN_PG_A_IN_PLACE and GAN_PG_B_PACKED.
+ * Falls back to one gan_pgemm_run each when they differ in shape or are too big. */
 #define GAN_PG_MAX_BATCH 32
 void gan_pgemm_run_batch(const gan_pgemm *gs, int count);
 

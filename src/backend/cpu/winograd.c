@@ -25,7 +25,8 @@
  * GEMMs' packed B layout, so the 25 (100 for the adjoint) products run through
  * gan_pgemm_run_batch with nothing packed.
  * The transforms are memory-bound (V and Z live in L3): the products do 2.56x fewer multiply-
- * adds (1.96x on 7x7 maps), the whole conv runs 1.6-2.1x faster on one thread and a DCGAN step
+ * adds (on 7x7 maps 2.42x with mixed F(4, 2) / F(3, 2) tiles, 1.96x for the adjoint, whose
+ * edge tiles compute one output more), the whole conv runs 1.6-2.1x faster on one thread and a DCGAN step
  * 22-31% faster on two (bench/NOTES.md). */
 #include "backend/cpu/winograd.h"
 #include "backend/cpu/pack_gemm.h"
@@ -84,6 +85,34 @@ static inline void bt5(const __m256 d[5], __m256 v[5]) {
     v[2] = FMA(two, SUB(d[1], d[2]), d32);
     v[3] = SUB(d[3], d[1]);
     v[4] = FMA(two, SUB(d[1], d[3]), SUB(d[4], d[2]));
+}
+
+/* F(3, 2) on the points 0, 1, -1, inf: the slots 0, 1, 2 and 4 of F(4, 2)'s, with the same G
+ * (so one U serves both); slot 3 (the point 2) is unused. v = BT3 d (4 -> slots) */
+static inline void bt3(const __m256 d[4], __m256 v[5]) {
+    v[0] = MUL(SET1(2.0f), SUB(d[0], d[2]));
+    v[1] = SUB(_mm256_setzero_ps(), ADD(d[1], d[2]));
+    v[2] = MUL(SET1(3.0f), SUB(d[1], d[2]));
+    v[3] = _mm256_setzero_ps();
+    v[4] = SUB(d[3], d[1]);
+}
+
+/* y = AT3 m (slots -> 3) */
+static inline void at3(const __m256 m[5], __m256 y[4]) {
+    y[0] = ADD(ADD(m[0], m[1]), m[2]);
+    y[1] = SUB(m[1], m[2]);
+    y[2] = ADD(ADD(m[1], m[2]), m[4]);
+    y[3] = _mm256_setzero_ps();
+}
+
+/* e = A3 dy (3 -> slots): AT3's transpose */
+static inline void a3(const __m256 d[4], __m256 e[5]) {
+    __m256 s02 = ADD(d[0], d[2]);
+    e[0] = d[0];
+    e[1] = ADD(s02, d[1]);
+    e[2] = SUB(s02, d[1]);
+    e[3] = _mm256_setzero_ps();
+    e[4] = d[2];
 }
 
 /* y = AT m (5 -> 4) */
@@ -169,13 +198,74 @@ static inline void store_lanes(float *d, __m256 v, int k0, int k1, __m256i mask)
 
 /* ---------------------------------------------------------------- layout */
 
-/* Tiles of 4x4 outputs over an HO x WO map */
-typedef struct tiles { int TH, TW, T; } tiles;
+/* Tiles of 4x4 outputs over an HO x WO map. Mixed (the forward's and the weight gradient's
+ * tiles on maps of 3 mod 4, DCGAN-28's 7x7): the last tile row and column are 3 wide and use
+ * F(3, 2), 16 or 20 of the 25 points instead of computing an output that is thrown away (19%
+ * fewer products on 7x7). Rows of V, Z and E then go by tile kind, so that the tiles having a
+ * point are one range of rows: (full rows, last column), (full, full), (last row, full),
+ * (last, last), each kind sample by sample. */
+typedef struct tiles { int TH, TW, T, mixed; } tiles;
 static tiles tiles_of(int HO, int WO) {
-    tiles t = {(HO + 3) / 4, (WO + 3) / 4, 0};
+    tiles t = {(HO + 3) / 4, (WO + 3) / 4, 0, 0};
     t.T = t.TH * t.TW;
     return t;
 }
+static tiles tiles_mixed(int HO, int WO) {
+    tiles t = tiles_of(HO, WO);
+    t.mixed = HO % 4 == 3 && WO % 4 == 3 && t.TH > 1 && t.TW > 1;
+    return t;
+}
+
+/* Row of tile (ti, tj) of the chunk's sample n (nc samples). Mixed: within a kind, tile by
+ * tile and the samples in order, so one tile of consecutive samples is consecutive rows. */
+static inline int tile_row(tiles t, int nc, int n, int ti, int tj) {
+    if (!t.mixed) return n * t.T + ti * t.TW + tj;
+    const int nb = t.TH - 1, na = (t.TH - 1) * (t.TW - 1), ncl = t.TW - 1;
+    const int rl = ti == t.TH - 1, cl = tj == t.TW - 1;
+    if (!rl && cl) return ti * nc + n;
+    if (!rl) return nc * nb + (ti * (t.TW - 1) + tj) * nc + n;
+    if (!cl) return nc * (nb + na) + tj * nc + n;
+    return nc * (nb + na + ncl) + n;
+}
+
+/* The inverse: sample n (of the chunk), ti, tj of row p */
+static inline void row_tile(tiles t, int nc, int p, int *n, int *ti, int *tj) {
+    if (!t.mixed) {
+        *n = p / t.T;
+        *ti = p % t.T / t.TW;
+        *tj = p % t.TW;
+        return;
+    }
+    const int nb = t.TH - 1, na = (t.TH - 1) * (t.TW - 1), ncl = t.TW - 1;
+    *n = p % nc;
+    if (p < nc * nb) {
+        *ti = p / nc, *tj = t.TW - 1;
+    } else if ((p -= nc * nb) < nc * na) {
+        *ti = p / nc / (t.TW - 1), *tj = p / nc % (t.TW - 1);
+    } else if ((p -= nc * na) < nc * ncl) {
+        *ti = t.TH - 1, *tj = p / nc;
+    } else {
+        *ti = t.TH - 1, *tj = t.TW - 1;
+    }
+}
+
+/* The rows [r0[xi], r1[xi]) of the tiles that have point xi = 5i + j: a 3-wide direction has
+ * no slot 3 */
+typedef struct point_rows { int r0[XI], r1[XI]; } point_rows;
+static point_rows rows_of(tiles t, int nc) {
+    point_rows pr;
+    const int nb = nc * (t.TH - 1), na = nc * (t.TH - 1) * (t.TW - 1), ncl = nc * (t.TW - 1);
+    for (int xi = 0; xi < XI; xi++) {
+        const int full_r = t.mixed && xi / 5 == 3, full_c = t.mixed && xi % 5 == 3;
+        pr.r0[xi] = full_c ? nb : 0;
+        pr.r1[xi] = full_r ? nb + na : full_c ? nb + na + ncl : nc * t.T;
+    }
+    return pr;
+}
+
+/* whether tile (ti, tj) is F(4, 2) (1) or F(3, 2) (0) down its rows and along its columns */
+static inline int full_rows(tiles t, int ti) { return !t.mixed || ti < t.TH - 1; }
+static inline int full_cols(tiles t, int tj) { return !t.mixed || tj < t.TW - 1; }
 
 /* dst (Hq, Wq, s*s*C), channel-last, from one sample src (C, H, W):
  *     dst[hq][wq][(a*s + b)*C + c] = src[c][s*hq + a - 1][s*wq + b - 1], 0 outside.
@@ -251,31 +341,67 @@ static int chunk_of(int64_t cp, int total, int64_t per, int align) {
 
 /* ---------------------------------------------------------------- transforms */
 
-/* V[xi] (stride xs between points) = (BT d B)[xi] for the tiles q = (ti, tj) of one sample's
- * Q (Hq, Wq, Ch) starting (eh, ew) in: d = Q[4ti + eh + r][4tj + ew + s][c], r, s < 5.
- * Tile q is row p = p0 + q of a (Ptot, Ch) matrix: tile-major (row p at p * ld, the points Ch
- * apart within it: the forward's A, read in place), or packed as a GEMM's B (the weight
- * gradient's, Ptot the reduction; points xs apart) */
-static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew, float *V,
-                        int64_t xs, int64_t ld, int p0, int Ptot, int packed) {
-    const int64_t rs = (int64_t)Wq * Ch;
-    for (int q = 0; q < t.T; q++) {
-        int ti = q / t.TW, tj = q % t.TW;
-        const float *s0 = Q + ((int64_t)(4 * ti + eh) * Wq + 4 * tj + ew) * Ch;
-        for (int c = 0; c < Ch; c += 8) {
-            float *v0 = V + (packed ? gan_pg_packed_b_at(Ptot, Ch, p0 + q, c) : (int64_t)(p0 + q) * ld + c);
-            __m256 col[5][5], v[5];   /* col[s][i] = (BT d)[i][s] */
-            for (int s = 0; s < 5; s++) {
-                __m256 d[5];
-                for (int r = 0; r < 5; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * Ch + c);
-                bt5(d, col[s]);
-            }
-            for (int i = 0; i < 5; i++) {
-                __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
-                bt5(row, v);
-                for (int j = 0; j < 5; j++) _mm256_storeu_ps(v0 + (i * 5 + j) * xs, v[j]);
+/* One tile, all its channels: point xi's 8 channels c .. c + 7 go to dst[xi] + (c / 16) *
+ * step[xi] + c % 16 (tile-major: step 16, i.e. + c; packed: step kc * 16). fr, fc are
+ * constants at each call (four copies), so the loops unroll. */
+static inline __attribute__((always_inline)) void
+input_tile(const float *s0, int64_t rs, int Ch, const int fr, const int fc, float *const dst[XI],
+           const int64_t step[XI]) {
+    for (int c = 0; c < Ch; c += 8) {
+        __m256 col[5][5], v[5];   /* col[s][i] = (BT d)[i][s] */
+        for (int s = 0; s < (fc ? 5 : 4); s++) {
+            __m256 d[5];
+            for (int r = 0; r < (fr ? 5 : 4); r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * Ch + c);
+            if (fr) bt5(d, col[s]);
+            else bt3(d, col[s]);
+        }
+        for (int i = 0; i < 5; i++) {
+            if (!fr && i == 3) continue;
+            __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
+            if (fc) bt5(row, v);
+            else bt3(row, v);
+            for (int j = 0; j < 5; j++) {
+                if (!fc && j == 3) continue;
+                const int xi = i * 5 + j;
+                _mm256_storeu_ps(dst[xi] + (c >> 4) * step[xi] + (c & 15), v[j]);
             }
         }
+    }
+}
+
+/* V[xi] = (BT d B)[xi] for the tiles (ti, tj) of the chunk's sample n, from its Q (Hq, Wq, Ch)
+ * starting (eh, ew) in: d = Q[4ti + eh + r][4tj + ew + s][c], r, s < 5 (4 where 3-wide). Tile
+ * (ti, tj) is row p = tile_row() of a (nc T, Ch) matrix per point: tile-major (row p at p * ld,
+ * the points xs = Ch apart within it: the forward's A, read in place), or packed as a GEMM's B
+ * (the weight gradient's, the rows of the tiles having the point its reduction; points xs
+ * apart) */
+static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew, float *V,
+                        int64_t xs, int64_t ld, int n, int nc, int packed, const point_rows *pr) {
+    const int64_t rs = (int64_t)Wq * Ch;
+    for (int q = 0; q < t.T; q++) {
+        const int ti = q / t.TW, tj = q % t.TW, p = tile_row(t, nc, n, ti, tj);
+        const int fr = full_rows(t, ti), fc = full_cols(t, tj);
+        const float *s0 = Q + ((int64_t)(4 * ti + eh) * Wq + 4 * tj + ew) * Ch;
+        float *dst[XI];
+        int64_t step[XI];
+        for (int xi = 0; xi < XI; xi++) {
+            if (!packed) {
+                dst[xi] = V + (int64_t)p * ld + xi * xs;
+                step[xi] = GAN_PG_NR;
+            } else if (p >= pr->r0[xi] && p < pr->r1[xi]) {
+                /* each point's matrix holds its own rows r0 .. r1 (K = r1 - r0) */
+                const int K = pr->r1[xi] - pr->r0[xi], k = p - pr->r0[xi], kb0 = k / GAN_PG_KC * GAN_PG_KC;
+                dst[xi] = V + xi * xs + gan_pg_packed_b_at(K, Ch, k, 0);
+                step[xi] = (int64_t)(K - kb0 < GAN_PG_KC ? K - kb0 : GAN_PG_KC) * GAN_PG_NR;
+            } else {
+                dst[xi] = NULL;   /* a 3-wide tile's missing slot: never stored */
+                step[xi] = 0;
+            }
+        }
+        if (fr && fc) input_tile(s0, rs, Ch, 1, 1, dst, step);
+        else if (fr) input_tile(s0, rs, Ch, 1, 0, dst, step);
+        else if (fc) input_tile(s0, rs, Ch, 0, 1, dst, step);
+        else input_tile(s0, rs, Ch, 0, 0, dst, step);
     }
 }
 
@@ -286,6 +412,7 @@ static void input_tiles(const float *Q, int Wq, int Ch, tiles t, int eh, int ew,
  * buffer (L2-sized), then through input_tiles. */
 static void transform_inputs(const float *src, int n0, int nc, int C, int H, int W, int s,
                              tiles t, int offsets, int packed, float *V) {
+    const point_rows pr = rows_of(t, nc);
     const int Hq = 4 * t.TH + 1 + (s == 1), Wq = 4 * t.TW + 1 + (s == 1), Ptot = nc * t.T;
     const int ch = s * s * C;
     const int64_t per = (int64_t)Hq * Wq * ch;
@@ -297,7 +424,7 @@ static void transform_inputs(const float *src, int n0, int nc, int C, int H, int
         float *q = buf + omp_get_thread_num() * per;
         channel_last(src + (int64_t)(n0 + n) * C * H * W, C, H, W, s, Hq, Wq, q);
         for (int e = 0; e < offsets; e++)
-            input_tiles(q, Wq, ch, t, e >> 1, e & 1, V + e * XI * xs, xs, ld, n * t.T, Ptot, packed);
+            input_tiles(q, Wq, ch, t, e >> 1, e & 1, V + e * XI * xs, xs, ld, n, nc, packed, &pr);
     }
 }
 
@@ -315,6 +442,27 @@ static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
     }
 }
 
+/* The same for a mixed tile: F(3, 2) down its rows unless fr, along its columns unless fc
+ * (the missing slot 3 is neither read nor used) */
+static inline void output_tile_mixed(const float *Z, int64_t xs, int fr, int fc, __m256 y[4][4]) {
+    __m256 col[5][4];   /* col[j][i] = (AT m)[i][j] */
+    for (int j = 0; j < 5; j++) {
+        if (!fc && j == 3) {
+            for (int i = 0; i < 4; i++) col[j][i] = _mm256_setzero_ps();
+            continue;
+        }
+        __m256 m[5];
+        for (int i = 0; i < 5; i++) m[i] = !fr && i == 3 ? _mm256_setzero_ps() : _mm256_loadu_ps(Z + (i * 5 + j) * xs);
+        if (fr) at4(m, col[j]);
+        else at3(m, col[j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
+        if (fc) at4(row, y[i]);
+        else at3(row, y[i]);
+    }
+}
+
 /* Products for the 25 points of `sets` independent problems (the adjoint's four phases):
  * Z[e][xi] (P, Nb) = V[e][xi] (P, K) @ U[e][xi] (K, Nb), V read in place, U given packed
  * (gan_pg_packed_b_at, the matrices plane() apart). V and Z are tile-major: row p of all the
@@ -322,7 +470,7 @@ static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
  * Z's sets x 25 rows of Nb), so a transform reads or writes one contiguous block per tile
  * instead of 25-100 streams (which ran at L3 latency). */
 static void products(const float *V, int vsets, const float *U, float *Z, int P, int K, int Nb,
-                     int sets) {
+                     int sets, const point_rows *pr) {
     enum { MAXS = 4 * XI };
     gan_pg_strided sa[MAXS];
     gan_pgemm gm[MAXS];
@@ -330,10 +478,12 @@ static void products(const float *V, int vsets, const float *U, float *Z, int P,
     const int64_t us = plane(gan_pg_packed_b_floats(K, Nb)), lda = (int64_t)vsets * XI * K,
                   ldz = (int64_t)sets * XI * Nb;
     for (int i = 0; i < count; i++) {
-        sa[i] = (gan_pg_strided){V + (vsets > 1 ? i : i % XI) * (int64_t)K, lda, 1};
-        gm[i] = (gan_pgemm){.M = P, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
+        /* mixed tiles: point xi's GEMM runs over the rows of the tiles that have it */
+        const int r0 = pr ? pr->r0[i % XI] : 0, r1 = pr ? pr->r1[i % XI] : P;
+        sa[i] = (gan_pg_strided){V + r0 * lda + (vsets > 1 ? i : i % XI) * (int64_t)K, lda, 1};
+        gm[i] = (gan_pgemm){.M = r1 - r0, .N = Nb, .K = K, .pack_a = gan_pg_pack_a_strided,
                             .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[i], .b_ud = U + i * us,
-                            .c = Z + (int64_t)i * Nb, .sm = ldz, .sv = 1, .P = Nb, .QW = Nb,
+                            .c = Z + r0 * ldz + (int64_t)i * Nb, .sm = ldz, .sv = 1, .P = Nb, .QW = Nb,
                             .in_place = GAN_PG_A_IN_PLACE | GAN_PG_B_PACKED};
     }
     gan_pgemm_run_batch(gm, count);
@@ -368,7 +518,7 @@ static void conv_kernels(const float *w, int C, int ob0, int Ob, float *U) {
 void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, const float *b,
                      float *y) {
     const int C = g->C, OC = g->OC, K = 4 * C, HO = g->HO, WO = g->WO;
-    const tiles t = tiles_of(HO, WO);
+    const tiles t = tiles_mixed(HO, WO);
     const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
     float *U = gan_pg_scratch(0, (size_t)(XI * plane(gan_pg_packed_b_floats(K, Ob))));
@@ -383,14 +533,19 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 0, V);
-            products(V, 1, U, Z, P, K, ob, 1);
+            const point_rows pr = rows_of(t, nc);
+            products(V, 1, U, Z, P, K, ob, 1, &pr);
 #pragma omp parallel for schedule(static) if ((int64_t)P * ob * XI > GAN_PARALLEL_MIN)
             for (int p = 0; p < P; p++) {
-                int n = n0 + p / t.T, q = p % t.T, ti = q / t.TW, tj = q % t.TW;
+                int n, ti, tj;
+                row_tile(t, nc, p, &n, &ti, &tj);
+                n += n0;
                 int rows = HO - 4 * ti < 4 ? HO - 4 * ti : 4, cols = WO - 4 * tj < 4 ? WO - 4 * tj : 4;
+                const int fr = full_rows(t, ti), fc = full_cols(t, tj);
                 for (int o = 0; o < ob; o += 8) {
                     __m256 v[4][4];
-                    output_tile(Z + (int64_t)p * XI * ob + o, ob, v);
+                    if (fr && fc) output_tile(Z + (int64_t)p * XI * ob + o, ob, v);
+                    else output_tile_mixed(Z + (int64_t)p * XI * ob + o, ob, fr, fc, v);
                     __m256 bias = b ? _mm256_loadu_ps(b + ob0 + o) : _mm256_setzero_ps();
                     float *y0 = y + ((int64_t)n * OC + ob0 + o) * hwo + (int64_t)(4 * ti) * WO + 4 * tj;
                     for (int i = 0; i < rows; i++) {
@@ -467,7 +622,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
         for (int n0 = 0; n0 < g->N; n0 += Nc) {
             const int nc = g->N - n0 < Nc ? g->N - n0 : Nc, P = nc * t.T;
             if (cb0 == 0 || Nc < g->N) transform_inputs(dy, n0, nc, OC, g->HO, g->WO, 1, t, vsets, 0, V);
-            products(V, vsets, U, Z, P, OC, cb, 4);
+            products(V, vsets, U, Z, P, OC, cb, 4, NULL);
             /* dx rows 2(4ti + i) + eh and columns 2(4tj + j) + ew, or with shared tiles
              * 2(4ti + i) - eh and 2(4tj + j) - ew: per row, 8 (j, ew) x 8 channels transposed */
 #pragma omp parallel for schedule(static) if ((int64_t)P * cb * XI * 4 > GAN_PARALLEL_MIN)
@@ -503,25 +658,29 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
  * outputs of tile (ti, tj), channels c .. c + 7 */
 static inline void dy_tile(const float *DQ, int Wd, int OC, tiles t, int q, int c, __m256 e[XI]) {
     const int64_t rs = (int64_t)Wd * OC;
-    const int ti = q / t.TW, tj = q % t.TW;
+    const int ti = q / t.TW, tj = q % t.TW, fr = full_rows(t, ti), fc = full_cols(t, tj);
     const float *s0 = DQ + ((int64_t)(4 * ti + 1) * Wd + 4 * tj + 1) * OC + c;
-    __m256 col[4][5];   /* col[s][i] = (A dy)[i][s] */
-    for (int s = 0; s < 4; s++) {
+    __m256 col[4][5];   /* col[s][i] = (A dy)[i][s]: A3 on a 3-wide tile */
+    for (int s = 0; s < (fc ? 4 : 3); s++) {
         __m256 d[4];
-        for (int r = 0; r < 4; r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * OC);
-        a5(d, col[s]);
+        for (int r = 0; r < (fr ? 4 : 3); r++) d[r] = _mm256_loadu_ps(s0 + r * rs + s * OC);
+        if (fr) a5(d, col[s]);
+        else a3(d, col[s]);
     }
     for (int i = 0; i < 5; i++) {
         __m256 row[4] = {col[0][i], col[1][i], col[2][i], col[3][i]};
-        a5(row, e + 5 * i);
+        if (fc) a5(row, e + 5 * i);
+        else a3(row, e + 5 * i);
     }
 }
 
-/* E[xi] (Ob, Ptot), rows o (channel ob0 + o) contiguous along tiles p = p0 + q (stride xs
- * between points): the weight gradient's A, read in place. Four tiles at a time go out as
- * 4 x 8 transposes; the rest of T one float at a time. */
+/* E[xi] (Ob, Ptot), rows o (channel ob0 + o) contiguous along the tiles' rows p (stride xs
+ * between points) for sample n of the chunk: the weight gradient's A, read in place. Four
+ * tiles at a time go out as 4 x 8 transposes; the rest of T (and mixed tiles, whose rows are
+ * not adjacent) one float at a time. */
 static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, float *E, int64_t xs,
-                     int p0, int Ptot) {
+                     int n, int nc) {
+    const int Ptot = nc * t.T, p0 = n * t.T;
     for (int o = 0; o < Ob; o += 8) {
         float *e0 = E + (int64_t)o * Ptot + p0;
         int q = 0;
@@ -555,25 +714,79 @@ static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, 
     }
 }
 
+/* Mixed tiles: the same for up to 4 samples n .. n + count - 1 of the chunk at once, DQ[k] each
+ * one's copy: a tile of consecutive samples is 4 consecutive rows (tile_row), written as 4 x 8
+ * transposes; fewer than 4 one float at a time */
+static void dy_tiles_mixed(const float *const DQ[4], int count, int Wd, int OC, tiles t, int ob0,
+                           int Ob, float *E, int64_t xs, int n, int nc) {
+    const int Ptot = nc * t.T;
+    for (int q = 0; q < t.T; q++) {
+        const int ti = q / t.TW, tj = q % t.TW, p = tile_row(t, nc, n, ti, tj);
+        const int fr = full_rows(t, ti), fc = full_cols(t, tj);
+        for (int o = 0; o < Ob; o += 8) {
+            __m256 e[4][XI];
+            for (int k = 0; k < count; k++) dy_tile(DQ[k], Wd, OC, t, q, ob0 + o, e[k]);
+            for (int xi = 0; xi < XI; xi++) {
+                if ((!fr && xi / 5 == 3) || (!fc && xi % 5 == 3)) continue;   /* no such point */
+                float *d = E + xi * xs + (int64_t)o * Ptot + p;
+                if (count == 4) {
+                    __m128 lo[4], hi[4];
+                    for (int k = 0; k < 4; k++) {
+                        lo[k] = _mm256_castps256_ps128(e[k][xi]);
+                        hi[k] = _mm256_extractf128_ps(e[k][xi], 1);
+                    }
+                    _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
+                    _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
+                    for (int l = 0; l < 4; l++) {
+                        _mm_storeu_ps(d + (int64_t)l * Ptot, lo[l]);
+                        _mm_storeu_ps(d + (int64_t)(l + 4) * Ptot, hi[l]);
+                    }
+                } else {
+                    for (int k = 0; k < count; k++) {
+                        float v[8];
+                        _mm256_storeu_ps(v, e[k][xi]);
+                        for (int l = 0; l < 8; l++) d[(int64_t)l * Ptot + k] = v[l];
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* E[xi] (Ob, nc T) for samples n0 .. n0 + nc of dy (N, OC, HO, WO), channels ob0 .. ob0 + Ob;
  * returns the floats between points */
 static int64_t transform_dy(const float *dy, int n0, int nc, int OC, int HO, int WO, tiles t,
                             int ob0, int Ob, float *E) {
     const int Hd = 4 * t.TH + 2, Wd = 4 * t.TW + 2, Ptot = nc * t.T;
     const int64_t per = (int64_t)Hd * Wd * OC, xs = plane((int64_t)Ptot * Ob);
+    if (t.mixed) {
+        float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * 4 * per));
+#pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
+        for (int n = 0; n < nc; n += 4) {
+            const int count = nc - n < 4 ? nc - n : 4;
+            const float *dq[4];
+            for (int k = 0; k < count; k++) {
+                float *q = buf + ((int64_t)omp_get_thread_num() * 4 + k) * per;
+                channel_last(dy + (int64_t)(n0 + n + k) * OC * HO * WO, OC, HO, WO, 1, Hd, Wd, q);
+                dq[k] = q;
+            }
+            dy_tiles_mixed(dq, count, Wd, OC, t, ob0, Ob, E, xs, n, nc);
+        }
+        return xs;
+    }
     float *buf = gan_pg_scratch(3, (size_t)(omp_get_max_threads() * per));
 #pragma omp parallel for schedule(static) if (xs * XI > GAN_PARALLEL_MIN)
     for (int n = 0; n < nc; n++) {
         float *q = buf + omp_get_thread_num() * per;
         channel_last(dy + (int64_t)(n0 + n) * OC * HO * WO, OC, HO, WO, 1, Hd, Wd, q);
-        dy_tiles(q, Wd, OC, t, ob0, Ob, E, xs, n * t.T, Ptot);
+        dy_tiles(q, Wd, OC, t, ob0, Ob, E, xs, n, nc);
     }
     return xs;
 }
 
 void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *dy, float *dw) {
     const int C = g->C, OC = g->OC, K = 4 * C;
-    const tiles t = tiles_of(g->HO, g->WO);
+    const tiles t = tiles_mixed(g->HO, g->WO);
     const int Ob = chunk_of(ucap, OC, (int64_t)XI * K, 8);
     const int Nc = chunk_of(cap, g->N, (int64_t)XI * t.T * (K > Ob ? K : Ob), 1);
     float *dU = gan_pg_scratch(0, (size_t)XI * K * Ob);
@@ -588,12 +801,13 @@ void gan_wino_weight_grad(const gan_conv_geom *g, const float *x, const float *d
             if (ob0 == 0 || Nc < g->N) transform_inputs(x, n0, nc, C, g->H, g->W, 2, t, 1, 1, V);
             const int64_t es = transform_dy(dy, n0, nc, OC, g->HO, g->WO, t, ob0, ob, E);
             /* dU^T[xi] (ob, K) (+)= E[xi] (ob, P) @ V[xi] (P, K): both as their transforms left
-             * them (E row-major, V packed) */
+             * them (E row-major, V packed), over the rows of the tiles that have the point */
+            const point_rows pr = rows_of(t, nc);
             gan_pg_strided sa[XI];
             gan_pgemm gm[XI];
             for (int xi = 0; xi < XI; xi++) {
-                sa[xi] = (gan_pg_strided){E + xi * es, P, 1};
-                gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = P, .pack_a = gan_pg_pack_a_strided,
+                sa[xi] = (gan_pg_strided){E + xi * es + pr.r0[xi], P, 1};
+                gm[xi] = (gan_pgemm){.M = ob, .N = K, .K = pr.r1[xi] - pr.r0[xi], .pack_a = gan_pg_pack_a_strided,
                                      .pack_b = gan_pg_pack_b_strided, .a_ud = &sa[xi],
                                      .b_ud = V + xi * vs, .c = dU + xi * K, .sm = ldu, .sv = 1,
                                      .P = K, .QW = K, .accumulate = n0 > 0,
