@@ -674,6 +674,20 @@ static inline void dy_tile(const float *DQ, int Wd, int OC, tiles t, int q, int 
     }
 }
 
+/* 4 vectors of 8 channels (4 tiles) as 8 rows of 4: d[l * ld + k] = lane l of v_k */
+static inline void store_4x8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, float *d, int64_t ld) {
+    __m128 lo[4] = {_mm256_castps256_ps128(v0), _mm256_castps256_ps128(v1),
+                    _mm256_castps256_ps128(v2), _mm256_castps256_ps128(v3)};
+    __m128 hi[4] = {_mm256_extractf128_ps(v0, 1), _mm256_extractf128_ps(v1, 1),
+                    _mm256_extractf128_ps(v2, 1), _mm256_extractf128_ps(v3, 1)};
+    _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
+    _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
+    for (int l = 0; l < 4; l++) {
+        _mm_storeu_ps(d + (int64_t)l * ld, lo[l]);
+        _mm_storeu_ps(d + (int64_t)(l + 4) * ld, hi[l]);
+    }
+}
+
 /* E[xi] (Ob, Ptot), rows o (channel ob0 + o) contiguous along the tiles' rows p (stride xs
  * between points) for sample n of the chunk: the weight gradient's A, read in place. Four
  * tiles at a time go out as 4 x 8 transposes; the rest of T (and mixed tiles, whose rows are
@@ -687,20 +701,8 @@ static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, 
         for (; q + 4 <= t.T; q += 4) {
             __m256 e[4][XI];
             for (int k = 0; k < 4; k++) dy_tile(DQ, Wd, OC, t, q + k, ob0 + o, e[k]);
-            for (int xi = 0; xi < XI; xi++) {
-                __m128 lo[4], hi[4];
-                for (int k = 0; k < 4; k++) {
-                    lo[k] = _mm256_castps256_ps128(e[k][xi]);
-                    hi[k] = _mm256_extractf128_ps(e[k][xi], 1);
-                }
-                _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
-                _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
-                float *d = e0 + xi * xs + q;
-                for (int l = 0; l < 4; l++) {
-                    _mm_storeu_ps(d + (int64_t)l * Ptot, lo[l]);
-                    _mm_storeu_ps(d + (int64_t)(l + 4) * Ptot, hi[l]);
-                }
-            }
+            for (int xi = 0; xi < XI; xi++)
+                store_4x8(e[0][xi], e[1][xi], e[2][xi], e[3][xi], e0 + xi * xs + q, Ptot);
         }
         for (; q < t.T; q++) {
             __m256 e[XI];
@@ -730,17 +732,7 @@ static void dy_tiles_mixed(const float *const DQ[4], int count, int Wd, int OC, 
                 if ((!fr && xi / 5 == 3) || (!fc && xi % 5 == 3)) continue;   /* no such point */
                 float *d = E + xi * xs + (int64_t)o * Ptot + p;
                 if (count == 4) {
-                    __m128 lo[4], hi[4];
-                    for (int k = 0; k < 4; k++) {
-                        lo[k] = _mm256_castps256_ps128(e[k][xi]);
-                        hi[k] = _mm256_extractf128_ps(e[k][xi], 1);
-                    }
-                    _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
-                    _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
-                    for (int l = 0; l < 4; l++) {
-                        _mm_storeu_ps(d + (int64_t)l * Ptot, lo[l]);
-                        _mm_storeu_ps(d + (int64_t)(l + 4) * Ptot, hi[l]);
-                    }
+                    store_4x8(e[0][xi], e[1][xi], e[2][xi], e[3][xi], d, Ptot);
                 } else {
                     for (int k = 0; k < count; k++) {
                         float v[8];
