@@ -254,6 +254,39 @@ static void test_linear_forward(gan_ctx *ctx) {
     gan_net_free(net);
 }
 
+/* gan_backward adds a linear layer's weight gradient straight into the grad slot
+ * (gan_grad_sink): a weight used twice in one pass, and again in a second pass, must end with
+ * the sum of every term, as gan_grad (which never does that) computes them. */
+static void test_grad_sink(gan_ctx *ctx) {
+    gan_net *net = gan_net_new("n");
+    gan_linear_layer l = gan_linear_layer_init(net, "fc", 6, 6, 1);
+    gan_net_finalize(net, 11);
+    gan_tensor *x = gan_randn(ctx, GAN_SHAPE(5, 6), 12, 0), *x2 = gan_randn(ctx, GAN_SHAPE(5, 6), 13, 0);
+    /* loss = sum(tanh(fc(fc(x)))) + sum(fc(x2)): three uses of the weight over two passes */
+    gan_tensor *w = l.weight, *want = NULL, *got[1];
+    float ref[36];
+    for (int i = 0; i < 36; i++) ref[i] = 0.0f;
+    gan_tensor *loss1 = gan_sum_all(ctx, gan_tanh(ctx, gan_linear_layer_forward(ctx, &l, gan_linear_layer_forward(ctx, &l, x))));
+    gan_tensor *loss2 = gan_sum_all(ctx, gan_linear_layer_forward(ctx, &l, x2));
+    gan_tensor *losses[2] = {loss1, loss2};
+    for (int k = 0; k < 2; k++) {
+        want = w;
+        gan_grad(ctx, 1, &losses[k], NULL, 1, &want, got, 0);
+        for (int i = 0; i < 36; i++) ref[i] += got[0]->data[i];
+    }
+    gan_net_zero_grad(net);
+    gan_backward(ctx, loss1);
+    gan_backward(ctx, loss2);
+    double err = 0, scale = 0;
+    for (int i = 0; i < 36; i++) {
+        err = fmax(err, fabs(w->grad[i] - ref[i]));
+        scale = fmax(scale, fabs(ref[i]));
+    }
+    th_check(err <= 1e-6 * scale, "linear weight gradient summed into its slot (2 uses, 2 passes)",
+             "max abs %.3g of %.3g", err, scale);
+    gan_net_free(net);
+}
+
 /* Direct loops: conv2d as the definition, conv_transpose2d as the scatter it is. */
 static void test_conv_forward(gan_ctx *ctx) {
     gan_net *net = gan_net_new("n");
@@ -526,6 +559,7 @@ int main(void) {
     test_init();
     test_freeze();
     test_linear_forward(ctx);
+    test_grad_sink(ctx);
     test_conv_forward(ctx);
     test_bn_forward(ctx);
     test_layer_grads(ctx);
