@@ -321,9 +321,10 @@ static void channel_last(const float *src, int C, int H, int W, int s, int Hq, i
     else channel_last_s(src, C, H, W, 1, Hq, Wq, dst);
 }
 
-/* Floats between the 25 points' matrices of n floats each: n rounded to cache lines plus three
- * more, so that the 25 streams a transform reads or writes at once do not share cache sets
- * (at a multiple of 4 KiB they all map to one L1 and one L2 set) */
+/* Floats between the 25 points' packed matrices (U, the weight gradient's V and E) of n floats
+ * each: n rounded to cache lines plus three more, so that the 25 streams a transform reads or
+ * writes at once do not share cache sets (at a multiple of 4 KiB they all map to one L1 and one
+ * L2 set). V and Z of the forward and adjoint are tile-major and need none of this. */
 static int64_t plane(int64_t n) { return (n + 15) / 16 * 16 + 48; }
 
 /* Samples per chunk and channels per block, from the floats each needs against the cap:
@@ -428,23 +429,11 @@ static void transform_inputs(const float *src, int n0, int nc, int C, int H, int
     }
 }
 
-/* y (4x4 vectors) = AT m A for one tile of Z, m[xi] at Z + xi * xs (8 channels) */
-static inline void output_tile(const float *Z, int64_t xs, __m256 y[4][4]) {
-    __m256 col[5][4];   /* col[j][i] = (AT m)[i][j] */
-    for (int j = 0; j < 5; j++) {
-        __m256 m[5];
-        for (int i = 0; i < 5; i++) m[i] = _mm256_loadu_ps(Z + (i * 5 + j) * xs);
-        at4(m, col[j]);
-    }
-    for (int i = 0; i < 4; i++) {
-        __m256 row[5] = {col[0][i], col[1][i], col[2][i], col[3][i], col[4][i]};
-        at4(row, y[i]);
-    }
-}
-
-/* The same for a mixed tile: F(3, 2) down its rows unless fr, along its columns unless fc
- * (the missing slot 3 is neither read nor used) */
-static inline void output_tile_mixed(const float *Z, int64_t xs, int fr, int fc, __m256 y[4][4]) {
+/* y (4x4 vectors) = AT m A for one tile of Z, m[xi] at Z + xi * xs (8 channels); F(3, 2) down
+ * its rows unless fr, along its columns unless fc (the missing slot 3 is neither read nor
+ * used). fr, fc are constants at each call, so the full tile's loops carry no tests. */
+static inline __attribute__((always_inline)) void
+output_tile(const float *Z, int64_t xs, const int fr, const int fc, __m256 y[4][4]) {
     __m256 col[5][4];   /* col[j][i] = (AT m)[i][j] */
     for (int j = 0; j < 5; j++) {
         if (!fc && j == 3) {
@@ -544,8 +533,11 @@ void gan_wino_conv2d(const gan_conv_geom *g, const float *x, const float *w, con
                 const int fr = full_rows(t, ti), fc = full_cols(t, tj);
                 for (int o = 0; o < ob; o += 8) {
                     __m256 v[4][4];
-                    if (fr && fc) output_tile(Z + (int64_t)p * XI * ob + o, ob, v);
-                    else output_tile_mixed(Z + (int64_t)p * XI * ob + o, ob, fr, fc, v);
+                    const float *zt = Z + (int64_t)p * XI * ob + o;
+                    if (fr && fc) output_tile(zt, ob, 1, 1, v);
+                    else if (fr) output_tile(zt, ob, 1, 0, v);
+                    else if (fc) output_tile(zt, ob, 0, 1, v);
+                    else output_tile(zt, ob, 0, 0, v);
                     __m256 bias = b ? _mm256_loadu_ps(b + ob0 + o) : _mm256_setzero_ps();
                     float *y0 = y + ((int64_t)n * OC + ob0 + o) * hwo + (int64_t)(4 * ti) * WO + 4 * tj;
                     for (int i = 0; i < rows; i++) {
@@ -632,7 +624,7 @@ void gan_wino_adjoint(const gan_conv_geom *g, const float *dy, const float *w, c
                 const __m256i cmask = lane_mask(k0, k1);
                 for (int c = 0; c < cb; c += 8) {
                     __m256 v[4][4][4];   /* [e][i][j] */
-                    for (int e = 0; e < 4; e++) output_tile(Z + ((int64_t)p * 4 + e) * XI * cb + c, cb, v[e]);
+                    for (int e = 0; e < 4; e++) output_tile(Z + ((int64_t)p * 4 + e) * XI * cb + c, cb, 1, 1, v[e]);
                     __m256 bias = b ? _mm256_loadu_ps(b + cb0 + c) : _mm256_setzero_ps();
                     float *d0 = dx + ((int64_t)n * C + cb0 + c) * hw + col0;
                     for (int i = 0; i < 4; i++)
@@ -690,8 +682,8 @@ static inline void store_4x8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, float *
 
 /* E[xi] (Ob, Ptot), rows o (channel ob0 + o) contiguous along the tiles' rows p (stride xs
  * between points) for sample n of the chunk: the weight gradient's A, read in place. Four
- * tiles at a time go out as 4 x 8 transposes; the rest of T (and mixed tiles, whose rows are
- * not adjacent) one float at a time. */
+ * tiles at a time go out as 4 x 8 transposes; the rest of T one float at a time. (Mixed tiles
+ * go through dy_tiles_mixed: one tile's rows are adjacent across samples, not within one.) */
 static void dy_tiles(const float *DQ, int Wd, int OC, tiles t, int ob0, int Ob, float *E, int64_t xs,
                      int n, int nc) {
     const int Ptot = nc * t.T, p0 = n * t.T;
