@@ -69,6 +69,9 @@ static inline void gan_tensor_release(gan_ctx *ctx, gan_tensor *t) {
 /* A fresh arena tensor of the same shape as `t` / of a given shape. */
 gan_tensor *gan_tensor_header(gan_ctx *ctx, int ndim, const int *shape, float *data);
 
+/* gan_calloc for buffers used whole on every step: on 2 MiB pages when big (memory.c); gan_free */
+void *gan_calloc_huge(size_t n, size_t sz);
+
 /* ---------------------------------------------------------------- CPU backend (src/backend/cpu)
  * Plain kernels over float arrays; no tensors, no graph. */
 

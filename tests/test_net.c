@@ -84,6 +84,20 @@ static void test_layout(void) {
     gan_net_zero_grad(net);
     th_check(all_zero(g, off), "gan_net_zero_grad clears the whole block", "%s", "");
     gan_net_free(net);
+
+    /* a net big enough for the huge-page buffers and the two-thread zero_grad: every float of
+     * an odd-sized block, the split points and the tail included */
+    gan_net *big = gan_net_new("big");
+    gan_linear_layer_init(big, "fc", 1023, 1001, 1);
+    gan_net_finalize(big, 3);
+    int64_t nb = gan_net_num_params(big);
+    float *bg = gan_net_grads(big), *bm = gan_net_adam_m(big), *bv = gan_net_adam_v(big);
+    th_check(nb == 1023 * 1001 + 1001 && all_zero(bg, nb) && all_zero(bm, nb) && all_zero(bv, nb),
+             "big net: grads, m, v start zeroed", "%lld floats", (long long)nb);
+    for (int64_t i = 0; i < nb; i++) bg[i] = 1.0f + (float)(i % 7);
+    gan_net_zero_grad(big);
+    th_check(all_zero(bg, nb), "big net: gan_net_zero_grad clears every float", "%s", "");
+    gan_net_free(big);
 }
 
 /* ---------------------------------------------------------------- initialisation */

@@ -6,6 +6,7 @@
  * (later) all-reduce are single flat loops. Buffers (BN running stats) get a fifth block.
  * Tensor structs and names are heap-owned by the net, never by an arena. */
 #include "internal.h"
+#include <omp.h>
 #include <math.h>
 
 typedef struct decl {
@@ -150,10 +151,10 @@ static void init_param(float *w, int64_t n, gan_init init, int fan_in, uint64_t 
 void gan_net_finalize(gan_net *net, uint64_t seed) {
     GAN_ASSERT_MSG(!net->finalized, "gan_net_finalize called twice");
     size_t nw = (size_t)net->n_weights, nb = (size_t)net->n_buf_floats;
-    net->weights = gan_calloc(nw, sizeof(float));
-    net->grads = gan_calloc(nw, sizeof(float));
-    net->m = gan_calloc(nw, sizeof(float));
-    net->v = gan_calloc(nw, sizeof(float));
+    net->weights = gan_calloc_huge(nw, sizeof(float));
+    net->grads = gan_calloc_huge(nw, sizeof(float));
+    net->m = gan_calloc_huge(nw, sizeof(float));
+    net->v = gan_calloc_huge(nw, sizeof(float));
     net->buffers = gan_calloc(nb, sizeof(float));
     int64_t off = 0;
     for (int i = 0; i < net->n_params; i++) {
@@ -174,8 +175,19 @@ void gan_net_finalize(gan_net *net, uint64_t seed) {
     net->finalized = 1;
 }
 
+/* Both cores write: one core's memset of a 6 MB grad buffer ran at ~12 GB/s, two halves in
+ * parallel 1.5-1.9x faster (the MLP step ~2.5%, bench/NOTES.md). */
 void gan_net_zero_grad(gan_net *net) {
-    if (net->grads) memset(net->grads, 0, sizeof(float) * (size_t)net->n_weights);
+    if (!net->grads) return;
+    const int64_t n = net->n_weights;
+    float *g = net->grads;
+#pragma omp parallel if (n > 16 * GAN_PARALLEL_MIN)
+    {
+        const int64_t T = omp_get_num_threads(), t = omp_get_thread_num();
+        /* 16-float (cache line) boundaries: no line written by two threads */
+        const int64_t a = n * t / T / 16 * 16, b = t == T - 1 ? n : n * (t + 1) / T / 16 * 16;
+        memset(g + a, 0, sizeof(float) * (size_t)(b - a));
+    }
 }
 
 void gan_net_requires_grad(gan_net *net, int on) {
