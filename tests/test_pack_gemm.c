@@ -269,6 +269,7 @@ int main(void) {
     check_matmul(1, 0, 1000, 300, 64, 0);    /* g^T x: x read in place */
     check_linear(64, 300, 100);              /* bias as the sums' start (C^T) */
     check_linear(64, 1, 256);                /* one output: C^T */
+    check_linear(40, 200, 300);              /* C^T: 2 slivers stored transposed + a partial one, 2 K blocks */
     check_linear(3, 40, 50);                 /* fewer samples than a micro-tile: bias copied */
     check_linear(100, 50, 70);
     const cg convs[] = {
