@@ -29,8 +29,9 @@ static void ref_matmul(int ta, int tb, int M, int N, int K, const float *A, int 
         }
 }
 
-static void check_matmul(int ta, int tb, int M, int N, int K, int acc) {
-    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+/* ldc = N + cpad (C's row padding, never written, is checked when cpad > 0) */
+static void check_matmul_pad(int ta, int tb, int M, int N, int K, int acc, int cpad) {
+    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + cpad;
     float *A = randv((int64_t)lda * (ta ? K : M), 1), *B = randv((int64_t)ldb * (tb ? N : K), 2);
     float *C0 = randv((int64_t)ldc * M, 3);
     float *R = malloc(sizeof(float) * (size_t)ldc * M);
@@ -67,6 +68,9 @@ static void check_matmul(int ta, int tb, int M, int N, int K, int acc) {
     free(B);
     free(C0);
     free(R);
+}
+static void check_matmul(int ta, int tb, int M, int N, int K, int acc) {
+    check_matmul_pad(ta, tb, M, N, K, acc, 2);
 }
 
 /* y = x w^T + b (gan_pg_linear) against double loops; 1 == 2 == 3 threads */
@@ -268,7 +272,18 @@ int main(void) {
     check_matmul(0, 0, 64, 517, 784, 0);     /* g w: w read in place */
     check_matmul(1, 0, 1000, 300, 64, 0);    /* g^T x: x read in place */
     check_linear(64, 300, 100);              /* bias as the sums' start (C^T) */
-    check_linear(64, 1, 256);                /* one output: C^T */
+    check_linear(64, 1, 256);                /* one output: a dot product per sample */
+    /* one of M, N, K is 1 (thin_gemm.c), every orientation, with and without C +=, big enough
+     * for the threads; cpad 0: a contiguous column */
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_matmul(ta, tb, 300, 1, 2100, ta ^ tb);
+            check_matmul_pad(ta, tb, 3000, 1, 200, ta, 0);
+            check_matmul(ta, tb, 1, 3000, 200, tb);
+            check_matmul(ta, tb, 700, 600, 1, ta);
+        }
+    check_linear(40, 1, 5000);               /* one output, long rows */
+    check_linear(3000, 1, 100);
     check_linear(40, 200, 300);              /* C^T: 2 slivers stored transposed + a partial one, 2 K blocks */
     check_linear(3, 40, 50);                 /* fewer samples than a micro-tile: bias copied */
     check_linear(100, 50, 70);

@@ -791,6 +791,7 @@ void gan_pg_pack_b_shifted(const gan_pgemm *g, int k0, int kc, int j0, int nc, f
  * chosen for the shapes (see gan_pg_matmul and gan_pg_linear). */
 static void matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, const float *bias, float *C, int ldc, int accumulate) {
+    if (gan_thin_matmul(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, accumulate)) return;
     /* op(A)(m, k) and op(B)(k, j) as strided operands ((row, k) for A, (column, k) for B) */
     gan_pg_strided sa = {A, trans_a ? 1 : lda, trans_a ? lda : 1};
     gan_pg_strided sb = {B, trans_b ? ldb : 1, trans_b ? 1 : ldb};

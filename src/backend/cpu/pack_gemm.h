@@ -142,5 +142,9 @@ void gan_pg_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A
  * bias as the sums' starting value where the orientation allows. */
 void gan_pg_linear(int M, int N, int K, const float *x, int ldx, const float *w, int ldw,
                    const float *bias, float *y, int ldy);
+/* The same product when M, N or K is 1 (thin_gemm.c: matrix-vector and outer products, one pass
+ * over the big operand); bias per column of C or NULL. Returns 0, doing nothing, otherwise. */
+int gan_thin_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                    const float *B, int ldb, const float *bias, float *C, int ldc, int accumulate);
 
 #endif
