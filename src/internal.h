@@ -79,7 +79,7 @@ void *gan_calloc_huge(size_t n, size_t sz);
 void gan_cpu_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
-/* Runs a loop body for i in [0, n) split in fixed chunks across OpenMP threads. */
+/* Elementwise loops go parallel (OpenMP, static chunks) above this many elements. */
 #define GAN_PARALLEL_MIN 32768   /* below this many elements, one thread is faster */
 
 /* LeakyReLU's factor, 1.0f where x > 0 else slope (one_bits / slope_bits: those floats' bits),

@@ -9,16 +9,18 @@
 
 static atomic_uint_fast64_t n_allocs;
 
-void *gan_malloc(size_t n) {
+static void *aligned(size_t align, size_t n) {
     atomic_fetch_add(&n_allocs, 1);
     void *p = NULL;
-    /* 64-byte alignment: AVX-512 loads and whole cache lines */
-    if (posix_memalign(&p, 64, n ? n : 64) != 0) {
+    if (posix_memalign(&p, align, n ? n : align) != 0) {
         fprintf(stderr, "gan: out of memory allocating %zu bytes\n", n);
         abort();
     }
     return p;
 }
+
+/* 64-byte alignment: AVX-512 loads and whole cache lines */
+void *gan_malloc(size_t n) { return aligned(64, n); }
 
 void *gan_calloc(size_t n, size_t sz) {
     void *p = gan_malloc(n * sz);
@@ -34,12 +36,7 @@ void *gan_calloc(size_t n, size_t sz) {
 void *gan_calloc_huge(size_t n, size_t sz) {
     const size_t huge = (size_t)2 << 20, bytes = n * sz;
     if (bytes < huge) return gan_calloc(n, sz);
-    atomic_fetch_add(&n_allocs, 1);
-    void *p = NULL;
-    if (posix_memalign(&p, huge, bytes) != 0) {
-        fprintf(stderr, "gan: out of memory allocating %zu bytes\n", bytes);
-        abort();
-    }
+    void *p = aligned(huge, bytes);
     (void)madvise(p, bytes / huge * huge, MADV_HUGEPAGE);  /* advice only: may be refused */
     memset(p, 0, bytes);
     return p;

@@ -271,17 +271,16 @@ static void run_block(const gan_pgemm *g, const plan *p, const cview *cv, int mp
     int64_t off[NC];
     unsigned char contig[NC / NR];
     column_offsets(cv, j0, nc, off);
-    /* tstride: C stored transposed (sm 1) with the sliver's 16 columns evenly spaced (a
-     * linear layer's x @ w^T computed as w x^T): their stride, else 0 */
+    /* a full sliver whose 16 columns are evenly spaced in C: contig when adjacent (the kernel
+     * stores straight into C), tstride when C is stored transposed (sm 1: a linear layer's
+     * x @ w^T computed as w x^T) and they are at least a column of 6 apart, else 0 */
     int64_t tstride[NC / NR];
     for (int s = 0; s < nsl; s++) {
-        int ok = s * NR + NR <= nc && off[s * NR] != DISCARD;
-        for (int l = 1; ok && l < NR; l++) ok = off[s * NR + l] == off[s * NR] + l;
-        contig[s] = (unsigned char)ok;
-        int64_t st = s * NR + NR <= nc && off[s * NR] != DISCARD && off[s * NR + 1] != DISCARD
-                         ? off[s * NR + 1] - off[s * NR] : 0;
+        const int64_t *o = off + s * NR;
+        int64_t st = s * NR + NR <= nc && o[0] != DISCARD && o[1] != DISCARD ? o[1] - o[0] : 0;
         for (int l = 2; st && l < NR; l++)
-            if (off[s * NR + l] == DISCARD || off[s * NR + l] != off[s * NR] + l * st) st = 0;
+            if (o[l] == DISCARD || o[l] != o[0] + l * st) st = 0;
+        contig[s] = (unsigned char)(st == 1);
         tstride[s] = cv->sm == 1 && st >= MR ? st : 0;
     }
     float tmp[MR * NR] __attribute__((aligned(64)));

@@ -60,6 +60,29 @@ static void axpy_rows(const float *x, int64_t sx, const float *rows, int64_t ldr
     }
 }
 
+/* c[j * sc] (+)= sum_k x[k * sx] * mat[k * rk + j * rj] (+ bias[j * sb]), j < n: a vector
+ * times a matrix. Sweeps over the matrix's rows, 1024 columns at a time, when they run along j
+ * and c is contiguous; else a dot product per j. */
+static void vec_mat(const float *x, int64_t sx, const float *mat, int64_t rk, int64_t rj, int K,
+                    int n, float *c, int64_t sc, const float *bias, int sb, int accumulate, int par) {
+    if (rj == 1 && sc == 1) {
+        const int chunk = 1024;
+#pragma omp parallel for schedule(static) if (par)
+        for (int j0 = 0; j0 < n; j0 += chunk) {
+            const int w = n - j0 < chunk ? n - j0 : chunk;
+            axpy_rows(x, sx, mat + j0, rk, K, w, c + j0, !accumulate);
+            if (!accumulate && bias)
+                for (int j = j0; j < j0 + w; j++) c[j] += bias[j * sb];
+        }
+        return;
+    }
+#pragma omp parallel for schedule(static) if (par)
+    for (int j = 0; j < n; j++) {
+        float s = dot(x, sx, mat + (int64_t)j * rj, rk, K), *d = c + (int64_t)j * sc;
+        *d = accumulate ? *d + s : (bias ? bias[j * sb] : 0.0f) + s;
+    }
+}
+
 int gan_thin_matmul(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                     const float *B, int ldb, const float *bias, float *C, int ldc, int accumulate) {
     if (M != 1 && N != 1 && K != 1) return 0;
@@ -91,48 +114,8 @@ int gan_thin_matmul(int trans_a, int trans_b, int M, int N, int K, const float *
         }
         return 1;
     }
-    if (N == 1) {
-        /* C (M, 1) [+]= op(A) (M, K) b (K) [+ bias]: a dot product per row of op(A) when its rows
-         * run along k (or C's column is strided), else sweeps over op(A)'s rows, which then run
-         * along m */
-        const float start = bias ? bias[0] : 0.0f;
-        if (ak == 1 || ai != 1 || ldc != 1) {
-#pragma omp parallel for schedule(static) if (par)
-            for (int m = 0; m < M; m++) {
-                float s = dot(A + (int64_t)m * ai, ak, B, bk, K);
-                float *c = C + (int64_t)m * ldc;
-                *c = accumulate ? *c + s : start + s;
-            }
-            return 1;
-        }
-        const int chunk = 1024;
-#pragma omp parallel for schedule(static) if (par)
-        for (int m0 = 0; m0 < M; m0 += chunk) {
-            const int n = M - m0 < chunk ? M - m0 : chunk;
-            axpy_rows(B, bk, A + m0, ak, K, n, C + m0, !accumulate);
-            if (!accumulate && bias)
-                for (int j = 0; j < n; j++) C[m0 + j] += start;
-        }
-        return 1;
-    }
-    /* M == 1: C (1, N) [+]= a (K) op(B) (K, N) [+ bias]: sweeps over op(B)'s rows when they run
-     * along n, else a dot product per column */
-    if (bn == 1) {
-        const int chunk = 1024;
-        float *row = C;
-#pragma omp parallel for schedule(static) if (par)
-        for (int n0 = 0; n0 < N; n0 += chunk) {
-            const int n = N - n0 < chunk ? N - n0 : chunk;
-            axpy_rows(A, ak, B + n0, bk, K, n, row + n0, !accumulate);
-            if (!accumulate && bias)
-                for (int j = 0; j < n; j++) row[n0 + j] += bias[n0 + j];
-        }
-        return 1;
-    }
-#pragma omp parallel for schedule(static) if (par)
-    for (int n = 0; n < N; n++) {
-        float s = dot(A, ak, B + (int64_t)n * bn, bk, K);
-        C[n] = accumulate ? C[n] + s : (bias ? bias[n] : 0.0f) + s;
-    }
+    /* a row or a column of C: c^T (1, M) = b^T op(A)^T when N is 1, c (1, N) = a op(B) when M is */
+    if (N == 1) vec_mat(B, bk, A, ak, ai, K, M, C, ldc, bias, 0, accumulate, par);
+    else vec_mat(A, ak, B, bk, bn, K, N, C, 1, bias, 1, accumulate, par);
     return 1;
 }
