@@ -584,6 +584,24 @@ gan_status gan_image_folder_load(const char *dir, int size, gan_u8_images *out);
 gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *out,
                                     int *n_skipped);
 
+/* -- batches of named tensors (src/data/batch.c) */
+
+/* What a data source yields and what models and loss terms read: a few tensors by name
+ * ("image", "label", "z", "fake", later "text", "audio", "image_b"). The batch borrows the
+ * tensors (they live in the step's arena) and copies nothing; names are borrowed too (string
+ * literals or strings that outlive the batch). Putting a name that is there replaces it. */
+#define GAN_BATCH_MAX 16
+typedef struct gan_batch {
+    int n;
+    const char *name[GAN_BATCH_MAX];
+    gan_tensor *t[GAN_BATCH_MAX];
+} gan_batch;
+
+/* The tensor named `name`, or NULL. */
+gan_tensor *gan_batch_get(const gan_batch *b, const char *name);
+/* Adds or replaces; asserts when the batch already holds GAN_BATCH_MAX other names. */
+void gan_batch_put(gan_batch *b, const char *name, gan_tensor *t);
+
 /* -- mini-batches (src/data/batcher.c) */
 
 typedef struct gan_batcher gan_batcher;
