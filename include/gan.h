@@ -327,6 +327,7 @@ typedef enum gan_init {
     GAN_INIT_FAN_IN_UNIFORM,     /* PyTorch's default for biases: U(-1/sqrt(fan_in), ..) */
     GAN_INIT_NORMAL_002,         /* DCGAN: N(0, 0.02) */
     GAN_INIT_NORMAL_1_002,       /* DCGAN BN weight: N(1, 0.02) */
+    GAN_INIT_NORMAL,             /* N(0, 1): PyTorch's default for Embedding */
 } gan_init;
 /* fan_in is used by the uniform inits. Returns a tensor whose data is valid after finalize. */
 gan_tensor *gan_net_param(gan_net *net, const char *name, int ndim, const int *shape,
@@ -944,6 +945,111 @@ int64_t gan_ema_num_updates(const gan_ema *ema);
  * decay and (1 + k) / (10 + k) (TensorFlow's num_updates warm-up), so the average follows G
  * closely at first instead of staying near the initial weights for ~1 / (1 - decay) updates. */
 float gan_ema_warmup_decay(float decay, int64_t k);
+
+/* -- model specs and blocks (src/nn/spec.c, src/nn/spec_expr.c, src/nn/blocks/) */
+/*
+ * A model is data: a JSON spec of named nets ("G", "D", ...), each a list of blocks from a
+ * registry (linear, conv, conv_transpose, norm, relu, leaky_relu, tanh, sigmoid, reshape,
+ * flatten, concat, upsample, avg_pool, global_sum_pool, res_up, res_down, embedding, dropout,
+ * and whatever a user registers). docs/MODELS.md teaches the format; models/ holds the zoo.
+ * Building a net evaluates the spec's integer expressions against its params, unrolls
+ * `repeat`, skips blocks whose `when` is false, infers every per-sample shape from the net's
+ * declared inputs and declares the parameters in the order the blocks come. Errors (bad JSON,
+ * unknown block or option, wrong-typed option, shapes that do not chain, an input nothing
+ * produces) are GAN_ERR_FORMAT with one line: "<file>: net D, block 3 (conv main.2): ...".
+ */
+typedef struct gan_spec gan_spec;
+
+/* Parses a spec (text of len bytes; origin names it in messages: a file name). */
+gan_status gan_spec_parse(const char *text, size_t len, const char *origin, gan_spec **out);
+/* Reads and parses a file. */
+gan_status gan_spec_load(const char *path, gan_spec **out);
+/* name_or_path: a path ending in ".json", or a zoo name looked up as models/<name>.json in
+ * $GAN_MODELS_DIR, then next to the running binary and up to two folders above it, then
+ * <prefix>/share/gan/models. */
+gan_status gan_spec_open(const char *name_or_path, gan_spec **out);
+void gan_spec_free(gan_spec *s);
+const char *gan_spec_name(const gan_spec *s);     /* its "name", or the file's base name */
+const char *gan_spec_origin(const gan_spec *s);   /* the file it came from */
+/* Params are ints, booleans or strings, declared with their defaults in "params". Setting one
+ * parses value by the declared type; GAN_ERR_ARG naming the param when it is not declared or
+ * the value does not parse. */
+int gan_spec_has_param(const gan_spec *s, const char *param);
+gan_status gan_spec_set(gan_spec *s, const char *param, const char *value);
+gan_status gan_spec_set_int(gan_spec *s, const char *param, int64_t value);
+/* An integer expression over the params and "let" values (e.g. "size", "ngf*8"). */
+gan_status gan_spec_eval_int(const gan_spec *s, const char *expr, int64_t *out);
+/* Checks "require": GAN_ERR_ARG with the spec's message when one is false. */
+gan_status gan_spec_check(const gan_spec *s);
+/* The spec as JSON with the current param values written into "params": building it again
+ * gives the same nets. The caller frees it with gan_free. */
+char *gan_spec_to_json(const gan_spec *s);
+
+/* A built net: its blocks, wired by name, over parameters declared in a gan_net. */
+typedef struct gan_module gan_module;
+/* Declares the parameters of spec's net `net_name` into `net` (before gan_net_finalize) and
+ * returns the module that runs it. */
+gan_status gan_build(gan_net *net, const gan_spec *spec, const char *net_name, gan_module **out);
+/* After gan_net_finalize(net, seed): the spec's init scheme ("init": "dcgan" redraws conv
+ * weights N(0, 0.02) and BN weights N(1, 0.02)) and the spectral-norm vectors. */
+void gan_module_init(gan_module *m, uint64_t seed);
+void gan_module_free(gan_module *m);
+gan_net *gan_module_net(gan_module *m);
+/* Runs the net on the batch's tensors named as its inputs ((B, per-sample shape) each; a
+ * missing or misshapen input asserts). Returns the output (B, per-sample output shape). */
+gan_tensor *gan_module_forward(gan_ctx *ctx, gan_module *m, const gan_batch *in);
+/* The same for a net with one input. */
+gan_tensor *gan_module_forward1(gan_ctx *ctx, gan_module *m, gan_tensor *x);
+int gan_module_num_inputs(const gan_module *m);
+const char *gan_module_input_name(const gan_module *m, int i);
+/* Per-sample shapes (without the batch dimension); returns ndim and fills shape. */
+int gan_module_input_shape(const gan_module *m, int i, int *shape);
+int gan_module_output_shape(const gan_module *m, int *shape);
+/* 1 when a block mixes the samples of a batch (batch norm in training): per-sample input
+ * gradients, as gradient penalties need, are then wrong. */
+int gan_module_mixes_batch(const gan_module *m);
+
+/* Writing a block. A block type is registered once by name; its build reads options and input
+ * shapes through gan_block_*, declares parameters in gan_block_net and sets the output shape;
+ * its forward maps batched inputs to one output. Blocks of src/nn/blocks are registered in
+ * src/nn/blocks.c; gan_block_register adds a user's (the name must be new). */
+typedef struct gan_block_build gan_block_build;
+typedef struct gan_block_type {
+    const char *name;
+    size_t state_size;    /* bytes of per-instance state, zeroed before build */
+    int min_inputs, max_inputs;
+    gan_status (*build)(gan_block_build *b, void *state);
+    gan_tensor *(*forward)(gan_ctx *ctx, void *state, gan_tensor *const *in, int n_in);
+} gan_block_type;
+#define GAN_BLOCK_MAX_INPUTS 8
+gan_status gan_block_register(const gan_block_type *t);
+const gan_block_type *gan_block_find(const char *name);
+
+gan_net *gan_block_net(gan_block_build *b);
+const char *gan_block_prefix(gan_block_build *b);   /* "name" (templated): params' prefix */
+int gan_block_num_inputs(gan_block_build *b);
+int gan_block_input_shape(gan_block_build *b, int i, int *shape);   /* per sample; ndim */
+void gan_block_set_output(gan_block_build *b, int ndim, const int *shape);
+/* Options: def is used when absent unless required; wrong types are errors. Ints may be
+ * expressions ("ngf*2"); strings starting with '$' name a string param ("$d_norm"). */
+gan_status gan_block_int(gan_block_build *b, const char *key, int required, int def, int *out);
+gan_status gan_block_float(gan_block_build *b, const char *key, int required, float def, float *out);
+gan_status gan_block_bool(gan_block_build *b, const char *key, int def, int *out);
+/* A required array of up to max integers (or expressions); *n says how many. */
+gan_status gan_block_ints(gan_block_build *b, const char *key, int max, int *out, int *n);
+/* One of `choices` (NULL-terminated); *out is its index. */
+gan_status gan_block_choice(gan_block_build *b, const char *key, const char *const *choices,
+                            int def, int *out);
+/* The error for this block: "<file>: net D, block 3 (conv main.2): <message>". */
+gan_status gan_block_fail(gan_block_build *b, const char *fmt, ...);
+void gan_block_mixes_batch(gan_block_build *b);
+/* Spectral norm on `weight` when the block's "sn" option is true (*on says whether): its power
+ * iteration vectors are drawn by gan_module_init from stream sn_stream + 2 * slot, sn_stream
+ * being the option's value or, without it, the next free pair of streams from 5000 on. */
+gan_status gan_block_spectral_norm(gan_block_build *b, gan_spectral_norm *sn, gan_tensor *weight,
+                                   int slot, int *on);
+/* A per-instance key for blocks that draw random numbers (dropout): (net seed, unique id). */
+uint64_t gan_block_id(gan_block_build *b);
 
 /* -- the model zoo (src/gan/models.c) */
 

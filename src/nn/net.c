@@ -143,6 +143,9 @@ static void init_param(float *w, int64_t n, gan_init init, int fan_in, uint64_t 
         for (int64_t i = 0; i < n; i++) w[i] = mean + 0.02f * w[i];
         break;
     }
+    case GAN_INIT_NORMAL:
+        gan_philox_normal(w, n, seed, stream);
+        break;
     default:
         GAN_ASSERT_MSG(0, "unknown gan_init");
     }
