@@ -395,6 +395,23 @@ void gan_rmsprop_step(const gan_rmsprop *opt, gan_net *net); /* square avg = ada
 /* WGAN weight clipping: every parameter to [-c, c]. */
 void gan_net_clip(gan_net *net, float c);
 
+/* Any of the three, as a player holds it (src/optim/optim.c): `kind` picks which settings
+ * are used. The setting is called "optim" (adam | rmsprop | sgd). */
+typedef enum gan_optim_kind { GAN_OPTIM_ADAM, GAN_OPTIM_RMSPROP, GAN_OPTIM_SGD } gan_optim_kind;
+typedef struct gan_optim {
+    gan_optim_kind kind;
+    gan_adam adam;
+    gan_rmsprop rmsprop;
+    gan_sgd sgd;
+} gan_optim;
+/* Adam with these betas (eps 1e-8), RMSprop (alpha 0.99) or plain SGD, at learning rate lr. */
+gan_optim gan_optim_new(gan_optim_kind kind, float lr, float beta1, float beta2);
+void gan_optim_step(gan_optim *o, gan_net *net);
+float gan_optim_lr(const gan_optim *o);
+void gan_optim_set_lr(gan_optim *o, float lr);
+const char *gan_optim_kind_name(gan_optim_kind k);           /* "adam", "rmsprop", "sgd" */
+gan_status gan_optim_kind_parse(const char *s, gan_optim_kind *out); /* names setting "optim" */
+
 /* ---- data and files (src/data, src/io) */
 /*
  * Loaders and writers for the files gan.c reads and writes. Shared rules:
@@ -531,6 +548,21 @@ gan_status gan_st_read(gan_st_file *f, const char *name, gan_dtype dtype, int nd
 gan_status gan_st_read_f32(gan_st_file *f, const char *name, int ndim, const int *shape,
                            float *dst);
 gan_status gan_st_read_tensor(gan_st_file *f, gan_tensor *t);   /* by t->name into t->data */
+
+/* -- a net's tensors in a safetensors file (src/io/net_file.c): the one writer of checkpoints
+ * and classifier files. A tensor is stored as "<prefix>.<name>" ("<name>" when prefix is NULL),
+ * F32, except BN's num_batches_tracked: a 0-d I64, as PyTorch's state dicts keep it. With
+ * moments, each parameter (not buffer) also gets "optim.<prefix>.exp_avg.<name>" and
+ * "optim.<prefix>.exp_avg_sq.<name>" (the net's adam_m and adam_v blocks, which RMSprop and
+ * SGD use too). The net's buffers are borrowed until gan_st_write. */
+int gan_st_is_counter(const gan_tensor *t);
+gan_status gan_st_add_net(gan_st_writer *w, gan_net *net, const char *prefix, int moments);
+/* Reads them back into the finalized net (GAN_ERR_MISMATCH naming a missing or misshapen one). */
+gan_status gan_st_read_net(gan_st_file *f, gan_net *net, const char *prefix, int moments);
+/* A 0-d I64 tensor holding v (copied). */
+gan_status gan_st_add_i64_value(gan_st_writer *w, const char *name, int64_t v);
+/* Metadata value as a decimal integer. */
+gan_status gan_st_set_meta_i64(gan_st_writer *w, const char *key, int64_t v);
 
 /* -- PNG (src/io/png_grid.c), written with libpng, atomically. */
 /* n images (NCHW floats in [-1, 1], c = 1 or 3) tiled as torchvision's
@@ -1101,9 +1133,111 @@ gan_tensor *gan_model_d_forward(gan_ctx *ctx, void *model, gan_tensor *x);
 const char *gan_d_norm_name(gan_d_norm n);
 gan_status gan_d_norm_parse(const char *s, gan_d_norm *out);
 
-/* -- the alternating trainer (src/gan/trainer.c) */
+/* -- players, terms and one training step (src/gan/game.c, src/gan/terms.c, src/gan/stats.c)
+ *
+ * A game is a few players stepping in turn each iteration. A player owns nothing but its
+ * settings: its nets (borrowed, each with the prefix its tensors get in checkpoints), one
+ * optimizer per net, how often it steps, weight clipping and an EMA after its step, and its
+ * terms. A term is a named, weighted loss computed from the batch and the nets; a family adds
+ * terms (and a recipe that picks them) without touching the step. gan_game_step does, for
+ * each player that steps at this iteration in turn: freeze the other players' nets, zero its
+ * grads, sum its terms in order, backward, optimizer step per net, clip, EMA. Tensors shared
+ * across players within one iteration (z, fake = G(z) computed once) are put into the batch
+ * by the game's `prepare` before the first player. No allocation: fixed arrays, the arena. */
 
-typedef enum gan_optim_kind { GAN_OPTIM_ADAM, GAN_OPTIM_RMSPROP } gan_optim_kind;
+/* Named scalars a step reports: each term's value (before its weight) under its name, and what
+ * the terms add ("d_real", "d_fake"). Names are borrowed (string literals). */
+#define GAN_STATS_MAX 32
+typedef struct gan_stats {
+    int n;
+    const char *name[GAN_STATS_MAX];
+    float value[GAN_STATS_MAX];
+} gan_stats;
+float gan_stats_get(const gan_stats *s, const char *name);   /* NaN when absent */
+void gan_stats_put(gan_stats *s, const char *name, float v); /* adds or replaces */
+
+/* What a term and `prepare` see of the iteration. */
+typedef struct gan_step_io {
+    gan_batch *batch;   /* "image" (B,C,H,W) in [-1, 1], ...; prepare adds "z", "fake" */
+    gan_stats *stats;
+    int64_t step;       /* iterations done before this one: keys the per-step random draws */
+    uint64_t seed;      /* the game's */
+} gan_step_io;
+
+typedef struct gan_term gan_term;
+/* A term's loss, shape (1), built with ops; NULL when it does not apply at this step. */
+typedef gan_tensor *(*gan_term_fn)(gan_ctx *ctx, const gan_term *term, gan_step_io *io);
+struct gan_term {
+    const char *name;   /* stat name of its unweighted value (borrowed) */
+    gan_term_fn fn;
+    float weight;       /* 1: added as it is, no multiply */
+    int every;          /* > 1: applied only at steps k with k % every == 0 (lazy R1) */
+    void *ud;           /* the term's settings, borrowed */
+};
+
+#define GAN_PLAYER_MAX_NETS 4
+#define GAN_PLAYER_MAX_TERMS 8
+#define GAN_GAME_MAX_PLAYERS 4
+typedef struct gan_player {
+    const char *name;                          /* "D", "G" (borrowed) */
+    int every;                                 /* steps at iterations k with (k + 1) % every == 0 */
+    int n_nets;
+    gan_net *net[GAN_PLAYER_MAX_NETS];         /* borrowed */
+    const char *prefix[GAN_PLAYER_MAX_NETS];   /* checkpoint prefix ("G": "G.<name>"), borrowed */
+    gan_optim optim[GAN_PLAYER_MAX_NETS];      /* one per net: each counts its own steps */
+    gan_ema *ema[GAN_PLAYER_MAX_NETS];         /* owned by the game; NULL without an EMA */
+    float ema_decay;                           /* warmed up by the player's steps before */
+    float clip;                                /* > 0: weights to [-clip, clip] after the step */
+    int n_terms;
+    gan_term term[GAN_PLAYER_MAX_TERMS];
+} gan_player;
+
+typedef struct gan_game gan_game;
+/* Puts the iteration's shared tensors into io->batch; the nets of the players that step at
+ * this iteration require grad, the others are frozen. */
+typedef void (*gan_prepare_fn)(gan_ctx *ctx, gan_game *g, gan_step_io *io);
+struct gan_game {
+    int n_players;
+    gan_player player[GAN_GAME_MAX_PLAYERS];   /* stepping in this order */
+    gan_prepare_fn prepare;                    /* NULL: none */
+    void *prepare_ud;
+    uint64_t seed;
+    int64_t step;                              /* iterations done (checkpointed as gan.step) */
+};
+
+void gan_game_init(gan_game *g, uint64_t seed);
+void gan_game_free(gan_game *g);               /* the EMAs; the nets are the caller's */
+/* Players, nets and terms are added before the first step; each asserts on its array's size. */
+gan_player *gan_game_add_player(gan_game *g, const char *name, int every);
+void gan_player_add_net(gan_player *p, gan_net *net, const char *prefix, gan_optim optim);
+void gan_player_add_term(gan_player *p, gan_term term);
+/* An EMA of each of the player's nets (added before), updated after each of its steps with
+ * gan_ema_warmup_decay(decay, the player's steps before), so a resumed run warms up exactly. */
+void gan_player_set_ema(gan_player *p, float decay);
+gan_player *gan_game_player(gan_game *g, const char *name);   /* NULL when there is none */
+int gan_player_steps_at(const gan_player *p, int64_t step);
+/* One iteration on `batch` (its tensors in ctx's arena); stats are reset, then filled. The
+ * context is put in training mode. Resets nothing: the caller resets the arena afterwards. */
+void gan_game_step(gan_game *g, gan_ctx *ctx, gan_batch *batch, gan_stats *stats);
+
+/* The standard terms (src/gan/terms.c). Their ud is a gan_adv_term. */
+typedef struct gan_adv_term {
+    gan_loss_kind loss;
+    gan_d_forward_fn d;           /* D: x -> scores, and its ud */
+    void *d_ud;
+    const char *real, *fake;      /* batch names of the data and the generated samples */
+} gan_adv_term;
+/* D's loss on D(real) and D(detach(fake)), two forwards in that order (batch norm's running
+ * stats depend on it); reports "d_real" and "d_fake", the mean outputs (bce: mean sigmoid). */
+gan_tensor *gan_term_adv_d(gan_ctx *ctx, const gan_term *term, gan_step_io *io);
+/* G's loss on D(fake), through D (frozen by the step) into G. */
+gan_tensor *gan_term_adv_g(gan_ctx *ctx, const gan_term *term, gan_step_io *io);
+/* WGAN-GP's penalty at interpolates of real and fake; eps from Philox (seed, 2 k + 2). */
+gan_tensor *gan_term_gp(gan_ctx *ctx, const gan_term *term, gan_step_io *io);
+/* R1 at real; lazy with term->every, whose factor the recipe puts into the weight. */
+gan_tensor *gan_term_r1(gan_ctx *ctx, const gan_term *term, gan_step_io *io);
+
+/* -- the typical GAN recipe (src/gan/trainer.c): D and G players on noise -> image */
 
 typedef struct gan_train_opts {
     int batch;            /* 64 */
@@ -1122,17 +1256,18 @@ typedef struct gan_train_opts {
 } gan_train_opts;
 
 gan_train_opts gan_train_opts_default(void);
-/* GAN_ERR_ARG with a message naming the flag when the options contradict the model (a
- * gradient penalty through batch norm) or each other. */
+/* GAN_ERR_ARG with a message naming the setting ("gp", "r1", ...) when the options
+ * contradict the model (a gradient penalty through batch norm) or each other. */
 gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config *mc);
 
+/* The game of players "D" (every iteration: loss_d [+ gp] [+ r1], clip) and "G" (every
+ * n_critic iterations: loss_g, EMA), sharing z (randn stream 2k+1 of the seed) and fake = G(z)
+ * through the batch. It points into itself: initialise it where it stays (do not copy it). */
 typedef struct gan_trainer {
     gan_model *model;     /* borrowed */
     gan_train_opts opts;
-    gan_adam opt_g, opt_d;
-    gan_rmsprop rms_g, rms_d;
-    gan_ema *ema;         /* owned; NULL without opts.ema */
-    int64_t step;         /* D steps done; the noise of step k is stream 2k+1 of opts.seed */
+    gan_game game;        /* game.step: D steps done */
+    gan_adv_term adv;     /* the terms' settings */
 } gan_trainer;
 
 typedef struct gan_step_stats {
@@ -1143,11 +1278,15 @@ typedef struct gan_step_stats {
 
 void gan_trainer_init(gan_trainer *t, gan_model *m, const gan_train_opts *o);
 void gan_trainer_free(gan_trainer *t);
-/* One D step on `real` (B,C,H,W) and, every n_critic steps, one G step; as pytorch/examples'
- * DCGAN: fake = G(z) once, D sees real and fake.detach(), then G is trained through the
- * updated, frozen D on the same fake. Resets nothing: the caller owns the arena and resets it
- * after the step. */
-void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_stats *st);
+/* One D step on the batch's "image" (B,C,H,W) and, every n_critic steps, one G step; as
+ * pytorch/examples' DCGAN: fake = G(z) once, D sees real and fake.detach(), then G is trained
+ * through the updated, frozen D on the same fake. st may be NULL. Resets nothing: the caller
+ * owns the arena and resets it after the step. */
+void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_batch *batch, gan_step_stats *st);
+/* The same on one image tensor (a batch with only "image"). */
+void gan_trainer_step_images(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_stats *st);
+/* G's EMA (NULL without one). */
+gan_ema *gan_trainer_ema(gan_trainer *t);
 /* Runs G for sampling: with the EMA weights when the trainer keeps them (swapped in and out). */
 gan_tensor *gan_trainer_sample(gan_trainer *t, gan_ctx *ctx, gan_tensor *z);
 

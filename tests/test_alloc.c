@@ -98,13 +98,13 @@ static void test_dcgan_trainer(void) {
     gan_tensor *real = gan_rand(data, GAN_SHAPE(16, 3, 32, 32), 1, 0);
     gan_step_stats st;
     for (int i = 0; i < 2; i++) {
-        gan_trainer_step(&t, ctx, real, &st);
+        gan_trainer_step_images(&t, ctx, real, &st);
         gan_ctx_reset(ctx);
     }
     uint64_t a0 = gan_alloc_count();
     size_t cap0 = gan_ctx_capacity(ctx), peak = 0;
     for (int i = 0; i < 6; i++) {
-        gan_trainer_step(&t, ctx, real, &st);
+        gan_trainer_step_images(&t, ctx, real, &st);
         if (gan_ctx_used(ctx) > peak) peak = gan_ctx_used(ctx);
         gan_ctx_reset(ctx);
     }

@@ -62,13 +62,13 @@ static void test_warmup(void) {
     gan_step_stats st;
     int g_steps = 0;
     for (int i = 0; i < 6; i++) {
-        gan_trainer_step(&t, ctx, real, &st);
+        gan_trainer_step_images(&t, ctx, real, &st);
         gan_ctx_reset(ctx);
         if (isnan(st.loss_g)) continue;
         double d = gan_ema_warmup_decay(o.ema, g_steps++);
         for (int64_t e = 0; e < n; e++) want[e] = d * want[e] + (1 - d) * gan_net_weights(G)[e];
     }
-    const float *shadow = gan_ema_tensor(t.ema, G, 0);
+    const float *shadow = gan_ema_tensor(gan_trainer_ema(&t), G, 0);
     double worst = 0;
     for (int64_t e = 0; e < n; e++) {
         double r = fabs(shadow[e] - want[e]) / (fabs(want[e]) + 1e-3);

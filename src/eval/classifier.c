@@ -162,6 +162,22 @@ static gan_status check_data(const char *fn, const gan_u8_images *im, const gan_
     return GAN_OK;
 }
 
+/* The training term: cross-entropy of the logits of the batch's "image" (dropout drawn from
+ * stream k of the seed) against the step's labels; the logits are kept for the progress. */
+typedef struct ce_term {
+    gan_classifier *c;
+    uint64_t seed;
+    const int *labels;
+    gan_tensor *logits;
+} ce_term;
+
+static gan_tensor *ce_loss(gan_ctx *ctx, const gan_term *term, gan_step_io *io) {
+    ce_term *ce = term->ud;
+    ce->logits = forward(ctx, ce->c, gan_batch_get(io->batch, "image"), NULL, ce->seed,
+                         (uint64_t)io->step);
+    return gan_cross_entropy(ctx, ce->logits, ce->labels);
+}
+
 gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_images *images,
                                 const gan_u8_labels *labels, gan_classifier_progress_fn progress,
                                 void *ud, gan_classifier **out) {
@@ -198,10 +214,16 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
     gan_net_finalize(c->net, o.seed);
     gan_batcher *order = gan_batcher_new(images->data, images->n, 1, 1, 1, o.seed);
     gan_ctx *ctx = gan_ctx_new(0);
-    gan_ctx_set_training(ctx, 1);
-    gan_adam opt = gan_adam_default(o.lr);
-    opt.adamw = 1;
-    opt.weight_decay = o.weight_decay;
+    /* one player, one cross-entropy term, on the library's one training step */
+    gan_game game;
+    gan_game_init(&game, o.seed);
+    gan_player *pl = gan_game_add_player(&game, "classifier", 1);
+    gan_optim opt = gan_optim_new(GAN_OPTIM_ADAM, o.lr, 0.9f, 0.999f);
+    opt.adam.adamw = 1;
+    opt.adam.weight_decay = o.weight_decay;
+    gan_player_add_net(pl, c->net, NULL, opt);
+    ce_term ce = {.c = c, .seed = o.seed ^ DROP_KEY};
+    gan_player_add_term(pl, (gan_term){.name = "loss", .fn = ce_loss, .weight = 1, .ud = &ce});
     float lut[256];
     make_lut(lut);
     int C = images->c, H = images->h, W = images->w;
@@ -212,7 +234,8 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
     int shift = o.augment ? o.shift : 0, flip = o.augment && o.flip;
     for (int64_t step = 0; step < total; step++) {
         /* cosine decay to 0 over the run (Loshchilov & Hutter 2017, no restarts) */
-        opt.lr = (float)(0.5 * o.lr * (1.0 + cos(M_PI * (double)step / (double)total)));
+        float lr = (float)(0.5 * o.lr * (1.0 + cos(M_PI * (double)step / (double)total)));
+        gan_optim_set_lr(&pl->optim[0], lr);
         for (int j = 0; j < B; j++) {
             idx[j] = gan_batcher_index(order, step, (int)B, j);
             lab[j] = labels->data[idx[j]];
@@ -226,11 +249,12 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
             int f = flip && aug[3 * j + 2] < 0.5f;
             gather(images, idx[j], dy, dx, f, lut, x->data + per * j);
         }
-        gan_tensor *logits = forward(ctx, c, x, NULL, o.seed ^ DROP_KEY, (uint64_t)step);
-        gan_tensor *loss = gan_cross_entropy(ctx, logits, lab);
-        gan_net_zero_grad(c->net);
-        gan_backward(ctx, loss);
-        gan_adam_step(&opt, c->net);
+        gan_batch batch = {0};
+        gan_batch_put(&batch, "image", x);
+        ce.labels = lab;
+        gan_stats stats;
+        gan_game_step(&game, ctx, &batch, &stats);
+        gan_tensor *logits = ce.logits;
         if (progress) {
             int correct = 0;
             for (int j = 0; j < B; j++) {
@@ -241,9 +265,9 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
             }
             gan_classifier_progress p = {.step = step + 1, .total = total,
                                          .epoch = (double)(step + 1) * B / N,
-                                         .loss = loss->data[0],
+                                         .loss = gan_stats_get(&stats, "loss"),
                                          .batch_accuracy = (float)correct / (float)B,
-                                         .lr = opt.lr, .classifier = c};
+                                         .lr = lr, .classifier = c};
             progress(ud, &p);
         }
         gan_ctx_reset(ctx);
@@ -252,6 +276,7 @@ gan_status gan_classifier_train(const gan_classifier_opts *opts, const gan_u8_im
     gan_free(lab);
     gan_free(aug);
     gan_ctx_free(ctx);
+    gan_game_free(&game);
     gan_batcher_free(order);
     const float *wts = gan_net_weights(c->net);
     int finite = 1;
@@ -362,46 +387,23 @@ gan_status gan_classifier_accuracy(gan_classifier *c, const gan_u8_images *im,
 
 /* ---------------------------------------------------------------- files */
 
-/* BN's counter is a 0-d int64 in PyTorch's state dicts; so it is here, as in checkpoints. */
-static int is_counter(const gan_tensor *t) {
-    size_t n = strlen(t->name);
-    return t->numel == 1 && n >= 19 && !strcmp(t->name + n - 19, "num_batches_tracked");
-}
-
-static void meta_i64(gan_st_writer *w, const char *key, int64_t v) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    gan_st_set_meta(w, key, buf);
-}
-
 gan_status gan_classifier_save(const gan_classifier *c, const char *path) {
     gan_st_writer *w = gan_st_writer_new();
     if (!w) return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", path);
-    int n = gan_net_num_tensors(c->net);
-    int64_t *counters = gan_malloc(sizeof(int64_t) * (size_t)n);
-    gan_status s = GAN_OK;
-    for (int i = 0; i < n && !s; i++) {
-        gan_tensor *t = gan_net_tensor(c->net, i);
-        if (is_counter(t)) {
-            counters[i] = (int64_t)t->data[0];
-            s = gan_st_add(w, t->name, GAN_DTYPE_I64, 0, NULL, &counters[i]);
-        } else {
-            s = gan_st_add_tensor(w, t);
-        }
-    }
+    gan_status s = gan_st_add_net(w, c->net, NULL, 0);  /* the checkpoints' writer */
     const gan_classifier_info *in = &c->info;
     gan_st_set_meta(w, "format", FORMAT);
-    meta_i64(w, "gan.channels", in->channels);
-    meta_i64(w, "gan.height", in->height);
-    meta_i64(w, "gan.width", in->width);
-    meta_i64(w, "gan.classes", in->classes);
-    meta_i64(w, "gan.base_width", in->base_width);
-    meta_i64(w, "gan.depth", in->depth);
-    meta_i64(w, "gan.blocks", in->blocks);
-    meta_i64(w, "gan.hidden", in->hidden);
-    meta_i64(w, "gan.features", in->features);
-    meta_i64(w, "gan.steps", in->steps);
-    meta_i64(w, "gan.seed", (int64_t)in->seed);
+    gan_st_set_meta_i64(w, "gan.channels", in->channels);
+    gan_st_set_meta_i64(w, "gan.height", in->height);
+    gan_st_set_meta_i64(w, "gan.width", in->width);
+    gan_st_set_meta_i64(w, "gan.classes", in->classes);
+    gan_st_set_meta_i64(w, "gan.base_width", in->base_width);
+    gan_st_set_meta_i64(w, "gan.depth", in->depth);
+    gan_st_set_meta_i64(w, "gan.blocks", in->blocks);
+    gan_st_set_meta_i64(w, "gan.hidden", in->hidden);
+    gan_st_set_meta_i64(w, "gan.features", in->features);
+    gan_st_set_meta_i64(w, "gan.steps", in->steps);
+    gan_st_set_meta_i64(w, "gan.seed", (int64_t)in->seed);
     char buf[64];
     snprintf(buf, sizeof buf, "%g", (double)c->dropout);
     gan_st_set_meta(w, "gan.dropout", buf);
@@ -412,7 +414,6 @@ gan_status gan_classifier_save(const gan_classifier *c, const char *path) {
     }
     if (!s) s = gan_st_write(w, path);
     gan_st_writer_free(w);
-    gan_free(counters);
     return s;
 }
 
@@ -487,19 +488,19 @@ gan_status gan_classifier_load(const char *path, gan_classifier **out) {
     for (int i = 0; i < gan_net_num_tensors(c->net) && !s; i++) {
         const gan_tensor *t = gan_net_tensor(c->net, i);
         const gan_st_info *ti = gan_st_find(f, t->name);
-        int ok = ti && (is_counter(t) ? ti->ndim == 0 : ti->ndim == t->ndim);
-        for (int k = 0; ok && !is_counter(t) && k < t->ndim; k++) ok = ti->shape[k] == t->shape[k];
+        int ok = ti && (gan_st_is_counter(t) ? ti->ndim == 0 : ti->ndim == t->ndim);
+        for (int k = 0; ok && !gan_st_is_counter(t) && k < t->ndim; k++) ok = ti->shape[k] == t->shape[k];
         if (!ok) {
             char shape[64];
             gan_shape_str(t, shape, sizeof shape);
             s = gan_fail(GAN_ERR_MISMATCH, "%s: tensor %s is missing or not shaped %s", path,
-                         t->name, is_counter(t) ? "()" : shape);
+                         t->name, gan_st_is_counter(t) ? "()" : shape);
         }
     }
     if (!s) gan_net_finalize(c->net, 0);
     for (int i = 0; i < gan_net_num_tensors(c->net) && !s; i++) {
         gan_tensor *t = gan_net_tensor(c->net, i);
-        if (is_counter(t)) {
+        if (gan_st_is_counter(t)) {
             int64_t cnt = 0;
             s = gan_st_read(f, t->name, GAN_DTYPE_I64, 0, NULL, &cnt);
             t->data[0] = (float)cnt;

@@ -19,7 +19,7 @@ gan_status gan_loss_kind_parse(const char *s, gan_loss_kind *out) {
             *out = (gan_loss_kind)i;
             return GAN_OK;
         }
-    return gan_fail(GAN_ERR_ARG, "--loss: unknown loss '%s' (expected bce, lsgan, wgan or hinge)",
+    return gan_fail(GAN_ERR_ARG, "loss: unknown loss '%s' (expected bce, lsgan, wgan or hinge)",
                     s ? s : "(null)");
 }
 

@@ -44,6 +44,7 @@ typedef struct {
     int shape[GAN_FILE_MAX_DIMS];
     uint64_t nbytes;
     const void *data;
+    void *owned;              /* data copied by the writer (gan_st_add_i64_value), or NULL */
 } st_entry;
 
 struct gan_st_writer {
@@ -59,7 +60,10 @@ gan_st_writer *gan_st_writer_new(void) { return calloc(1, sizeof(gan_st_writer))
 
 void gan_st_writer_free(gan_st_writer *w) {
     if (!w) return;
-    for (int i = 0; i < w->n; i++) free(w->t[i].name);
+    for (int i = 0; i < w->n; i++) {
+        free(w->t[i].name);
+        free(w->t[i].owned);
+    }
     for (int i = 0; i < w->nmeta; i++) {
         free(w->key[i]);
         free(w->val[i]);
@@ -126,6 +130,19 @@ gan_status gan_st_add(gan_st_writer *w, const char *name, gan_dtype dtype, int n
 gan_status gan_st_add_f32(gan_st_writer *w, const char *name, int ndim, const int *shape,
                           const float *data) {
     return gan_st_add(w, name, GAN_DTYPE_F32, ndim, shape, data);
+}
+
+gan_status gan_st_add_i64_value(gan_st_writer *w, const char *name, int64_t v) {
+    int64_t *copy = malloc(sizeof v);
+    if (!copy) return st_refuse(w, GAN_ERR_NOMEM, "out of memory adding '%s'", name);
+    *copy = v;
+    gan_status s = gan_st_add(w, name, GAN_DTYPE_I64, 0, NULL, copy);
+    if (s) {
+        free(copy);
+        return s;
+    }
+    w->t[w->n - 1].owned = copy;
+    return GAN_OK;
 }
 
 gan_status gan_st_add_tensor(gan_st_writer *w, const gan_tensor *t) {

@@ -111,10 +111,10 @@ static gan_status evaluate(evaluator *ev, gan_ctx *ctx, gan_trainer *t, const ru
     if (s) return s;
     *fid = r.fid;
     fprintf(mf, "{\"step\": %lld, \"fid\": %.9g, \"kid\": %.6g, \"kid_std\": %.6g, \"eval_n\": %d}\n",
-            (long long)t->step, r.fid, r.kid, r.kid_std, n);
+            (long long)t->game.step, r.fid, r.kid, r.kid_std, n);
     fflush(mf);
     fprintf(stderr, "%sgan train: step %lld: FID %.3f  KID %.5f\n", isatty(2) ? "\r\033[K" : "",
-            (long long)t->step, r.fid, r.kid);
+            (long long)t->game.step, r.fid, r.kid);
     return GAN_OK;
 }
 
@@ -172,7 +172,7 @@ static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const
     char path[4200];
     gan_status s = GAN_OK;
     if (keep_step_file) {
-        snprintf(path, sizeof path, "%s/checkpoints/step_%06lld.safetensors", run, (long long)t->step);
+        snprintf(path, sizeof path, "%s/checkpoints/step_%06lld.safetensors", run, (long long)t->game.step);
         s = gan_checkpoint_save(path, m, t, json);
     }
     snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", run);
@@ -379,11 +379,11 @@ int cmd_train(int argc, char **argv) {
             cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
             goto done;
         }
-        if (trim_metrics(metrics, t.step, &seconds_before)) {
+        if (trim_metrics(metrics, t.game.step, &seconds_before)) {
             cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
             goto done;
         }
-        fprintf(stderr, "gan train: resuming %s at step %lld of %lld\n", run, (long long)t.step, (long long)c.steps);
+        fprintf(stderr, "gan train: resuming %s at step %lld of %lld\n", run, (long long)t.game.step, (long long)c.steps);
     } else {
         remove(metrics);
         fprintf(stderr, "gan train: %s (%s, %lld G + %lld D parameters) on %s: %d images %dx%dx%d, %lld steps of batch %d\n",
@@ -418,36 +418,36 @@ int cmd_train(int argc, char **argv) {
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     progress pr;
-    progress_start(&pr, "train", t.step, c.steps);
+    progress_start(&pr, "train", t.game.step, c.steps);
     pr.time_limit = time_limit;
     double t0 = now_seconds();
     int timed_out = 0;
     gan_step_stats st = {0};
     float last_g = NAN;
     gan_status s = GAN_OK;
-    while (t.step < c.steps && !interrupted && !timed_out) {
-        gan_tensor *real = gan_batcher_get(batcher, ctx, t.step, c.batch);
-        gan_trainer_step(&t, ctx, real, &st);
+    while (t.game.step < c.steps && !interrupted && !timed_out) {
+        gan_tensor *real = gan_batcher_get(batcher, ctx, t.game.step, c.batch);
+        gan_trainer_step_images(&t, ctx, real, &st);
         gan_ctx_reset(ctx);
-        timed_out = time_limit > 0 && now_seconds() - t0 >= time_limit && t.step < c.steps;
+        timed_out = time_limit > 0 && now_seconds() - t0 >= time_limit && t.game.step < c.steps;
         if (!isnan(st.loss_g)) last_g = st.loss_g;
         if (!isfinite(st.loss_d)) {
-            cli_error(CMD, CLI_RUNTIME, "step %lld: D loss is %g — training diverged (try a lower --lr)", (long long)t.step, st.loss_d);
+            cli_error(CMD, CLI_RUNTIME, "step %lld: D loss is %g — training diverged (try a lower --lr)", (long long)t.game.step, st.loss_d);
             s = GAN_ERR_ARG;
             break;
         }
-        if (t.step % c.log_every == 0 || t.step == c.steps || timed_out || interrupted) {
+        if (t.game.step % c.log_every == 0 || t.game.step == c.steps || timed_out || interrupted) {
             fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g",
-                    (long long)t.step, seconds_before + now_seconds() - t0, st.loss_d,
+                    (long long)t.game.step, seconds_before + now_seconds() - t0, st.loss_d,
                     isnan(last_g) ? 0.0 : last_g, st.d_real, st.d_fake);
             if (!isnan(st.penalty)) fprintf(mf, ", \"penalty\": %.6g", st.penalty);
             fprintf(mf, "}\n");
             fflush(mf);
         }
-        if (t.step % c.sample_every == 0 || t.step == c.steps || timed_out)
-            if ((s = ring ? write_ring(ctx, &t, zfix, run, t.step, NULL) : write_grid(ctx, &t, zfix, run, t.step))) break;
+        if (t.game.step % c.sample_every == 0 || t.game.step == c.steps || timed_out)
+            if ((s = ring ? write_ring(ctx, &t, zfix, run, t.game.step, NULL) : write_grid(ctx, &t, zfix, run, t.game.step))) break;
         gan_ctx_reset(ctx);
-        if (ev && (t.step % c.eval_every == 0 || t.step == c.steps)) {
+        if (ev && (t.game.step % c.eval_every == 0 || t.game.step == c.steps)) {
             double fid;
             if ((s = evaluate(ev, ctx, &t, &c, mf, &fid))) break;
             if (fid < best_fid) {
@@ -455,13 +455,13 @@ int cmd_train(int argc, char **argv) {
                 if ((s = save_best(run, m, &t, json, fid))) break;
             }
         }
-        if (t.step % c.ckpt_every == 0 && t.step != c.steps)
+        if (t.game.step % c.ckpt_every == 0 && t.game.step != c.steps)
             if ((s = save_ckpt(run, m, &t, json, 0))) break;
         char extra[160];
         snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", st.loss_d, last_g, st.d_real, st.d_fake);
-        progress_update(&pr, t.step, extra, t.step == c.steps);
+        progress_update(&pr, t.game.step, extra, t.game.step == c.steps);
     }
-    if (timed_out && !s && ev && t.step % c.eval_every) { /* judge where the budget ended */
+    if (timed_out && !s && ev && t.game.step % c.eval_every) { /* judge where the budget ended */
         double fid;
         if (!(s = evaluate(ev, ctx, &t, &c, mf, &fid)) && fid < best_fid) {
             best_fid = fid;
@@ -472,13 +472,13 @@ int cmd_train(int argc, char **argv) {
     progress_end(&pr);
     if (ring && !s) { /* the mode-collapse meter on the fixed noise */
         gan_ring8_meter rm;
-        s = write_ring(ctx, &t, zfix, run, t.step, &rm);
+        s = write_ring(ctx, &t, zfix, run, t.game.step, &rm);
         fprintf(stderr, "gan train: ring8 at step %lld: %d of 8 modes covered, %.1f%% high-quality samples (within 3 std), per mode:",
-                (long long)t.step, rm.covered, 100.0 * rm.high_quality);
+                (long long)t.game.step, rm.covered, 100.0 * rm.high_quality);
         for (int k = 0; k < GAN_RING8_MODES; k++) fprintf(stderr, " %d", rm.per_mode[k]);
         fprintf(stderr, " of %d; plot: %s/samples/ring8.png\n", rm.n, run);
         fprintf(mf, "{\"step\": %lld, \"ring8_modes_covered\": %d, \"ring8_high_quality\": %.4f}\n",
-                (long long)t.step, rm.covered, rm.high_quality);
+                (long long)t.game.step, rm.covered, rm.high_quality);
         gan_ctx_reset(ctx);
     }
     fclose(mf);
@@ -488,27 +488,27 @@ int cmd_train(int argc, char **argv) {
         save_ckpt(run, m, &t, json, 0); /* keep what was learned */
         goto done;
     }
-    if ((s = save_ckpt(run, m, &t, json, t.step == c.steps || timed_out))) {
+    if ((s = save_ckpt(run, m, &t, json, t.game.step == c.steps || timed_out))) {
         cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
         goto done;
     }
     if (timed_out) {
         fprintf(stderr, "gan train: --time-limit %g s reached at step %lld of %lld; checkpoint %s/checkpoints/step_%06lld.safetensors. "
-                "Continue with: gan train --resume %s\n", (double)time_limit, (long long)t.step, (long long)c.steps, run,
-                (long long)t.step, run);
+                "Continue with: gan train --resume %s\n", (double)time_limit, (long long)t.game.step, (long long)c.steps, run,
+                (long long)t.game.step, run);
         ret = CLI_OK;
         goto done;
     }
     if (interrupted) {
         fprintf(stderr, "gan train: interrupted at step %lld; checkpoint saved. Continue with: gan train --resume %s\n",
-                (long long)t.step, run);
+                (long long)t.game.step, run);
         ret = 130;
         goto done;
     }
     fprintf(stderr, "gan train: done, %lld steps in %.1f s\n  samples:    %s/samples/latest.png\n"
             "  checkpoint: %s/checkpoints/step_%06lld.safetensors\n"
             "  sample more: gan sample %s/checkpoints/latest.safetensors --n 64 --out more.png\n",
-            (long long)t.step, now_seconds() - t0, run, run, (long long)t.step, run);
+            (long long)t.game.step, now_seconds() - t0, run, run, (long long)t.game.step, run);
     ret = CLI_OK;
 done:
     gan_batcher_free(batcher);
