@@ -610,12 +610,19 @@ gan_status gan_dataset_load(const char *spec, int size, gan_u8_images *images,
 void gan_u8_images_to_nchw(gan_u8_images *im);
 /* A folder of PNG/JPEG images (and its subfolders, one level down), sorted by name, each
  * resized (shorter side = size) and centre-cropped to size x size as torchvision's
- * Resize + CenterCrop on PIL images; C = 1 when every image is grey, else 3; alpha dropped.
- * size must be > 0. *n_skipped (may be NULL): how many files were not PNG/JPEG.
- * Details: src/data/image_folder.c. */
+ * Resize + CenterCrop on PIL images; C = 1 when every image is grey, else 3. Alpha (and PNG
+ * tRNS) is composited onto white, as PIL's alpha_composite(white, im.convert("RGBA"))
+ * .convert("RGB") in its 8-bit arithmetic, before resizing. size must be > 0. *n_skipped (may
+ * be NULL): how many files were not PNG/JPEG. Details: src/data/image_folder.c. */
 gan_status gan_image_folder_load(const char *dir, int size, gan_u8_images *out);
 gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *out,
                                     int *n_skipped);
+/* An opaque background colour for alpha compositing; 0 stands for the default, white. */
+#define GAN_RGB(r, g, b) (0xFF000000u | (uint32_t)(r) << 16 | (uint32_t)(g) << 8 | (uint32_t)(b))
+/* The same onto `background` (0 or GAN_RGB(...)). A background that is not grey makes every
+ * image colour (C = 3), since grey + alpha over it is colour. */
+gan_status gan_image_folder_load_bg(const char *dir, int size, uint32_t background,
+                                    gan_u8_images *out, int *n_skipped);
 
 /* -- batches of named tensors (src/data/batch.c) */
 
@@ -648,6 +655,118 @@ int gan_batcher_index(gan_batcher *b, int64_t step, int batch, int j);
 /* The batch for `step` as (batch, c, h, w) floats: bytes mapped to [-1, 1] as
  * gan_image_from_u8, float samples copied. */
 gan_tensor *gan_batcher_get(gan_batcher *b, gan_ctx *ctx, int64_t step, int batch);
+
+
+/* -- data sources (src/data/source.c, one src/data/source_<kind>.c per kind)
+ *
+ * A source is a dataset that yields named fields per sample, each with a fixed per-sample
+ * shape; gan_source_batch stacks the fields of the B samples of a step into a gan_batch of
+ * (B, ...) tensors. Tensors are float32 only: integer data (class labels, sample indices,
+ * lengths) is stored as floats holding exact integers, exact up to 2^24 (so labels are not
+ * limited to 256 classes; a source refuses counts past 2^24).
+ *
+ *     gan_source *src;
+ *     gan_source_opts o = {.size = 64, .seed = 7};
+ *     if (gan_source_open("classes:data/pets", &o, &src)) puts(gan_last_error());
+ *     gan_batch b;
+ *     gan_source_batch(src, ctx, step, 64, &b);        // tensors in ctx's arena
+ *     gan_tensor *x = gan_batch_get(&b, "image"), *y = gan_batch_get(&b, "label");
+ *     printf("%s\n", gan_source_class_name(src, "label", (int)y->data[0]));
+ *
+ * Specs (paths of index files' entries are relative to the index's folder unless absolute):
+ *   "fashion-mnist", "fashion-mnist:test", an IDX image file (labels beside it are loaded),
+ *   a folder of images (gan_dataset_load: no labels) -> "image" [+ "label"], "index"
+ *   "classes:DIR"   DIR/<class>/<images> (torchvision's ImageFolder): classes = the sorted
+ *                   subfolder names, label = the class's position -> "image", "label", "index"
+ *   "paired:DIR"    DIR/A/x.png with DIR/B/x.png, matched by file name (every image needs its
+ *                   partner) -> "image" (A), "image_b" (B), "index"
+ *   "ab:DIR"        junyanz's aligned format: each image is A | B side by side (even width);
+ *                   split, then each half resized -> "image" (left), "image_b" (right), "index"
+ *   "unpaired:DIR"  DIR/trainA/ and DIR/trainB/ (junyanz's layout): "image", "index" in domain
+ *                   0 and "image_b", "index_b" in domain 1, sampled independently (below)
+ *   "captions:F"    F: lines FILE<TAB>CAPTION (UTF-8) -> "image", "index"; the caption of
+ *                   sample i is gan_source_text(s, i): tokenize the batch's "index" with it
+ *   "tags:F"        F: lines FILE<TAB>tag1,tag2,... -> "image", "labels" (B, K) multi-hot
+ *                   over the K distinct tags sorted by strcmp (gan_source_class_name), "index"
+ *   "audio:F"       F: lines FILE<TAB>SOUND -> "image", "audio" (B, L) samples zero-padded
+ *                   to L, "audio_length" (true lengths, at most L), "index"; sounds are read
+ *                   by opts.audio_loader
+ * Index files: see src/data/index.c (empty lines skipped, a \r before \n dropped, invalid
+ * UTF-8 or a missing tab is an error naming the file and line). Image folders and the images
+ * an index names are loaded as gan_image_folder_load_bg does (resized and centre-cropped to
+ * opts.size, alpha composited onto opts.background); each image field has its own C (1 when
+ * all its images are grey). Opening reads every sample into memory; any error (a missing or
+ * broken file, an empty folder, A and B names that do not match, an AB image of odd width)
+ * returns a status, sets a one-line message naming the file (and line) and builds nothing.
+ *
+ * Determinism: sample j of the batch of step k in domain 0 is gan_batcher_index of a
+ * gan_batcher over the domain's n samples with opts.seed, so "image" is bit for bit what
+ * gan_batcher_get gives over the same images (same permutation, same [-1, 1] mapping).
+ * Domain 1 uses the same rule with seed ^ GAN_SOURCE_DOMAIN_SALT over its own count: its
+ * order is independent of domain 0's. The batch of step k is a pure function of (seed, k);
+ * a source keeps no other state (resuming needs only the step). Not thread-safe (it caches
+ * the current epoch's permutation). */
+typedef struct gan_source gan_source;
+#define GAN_SOURCE_DOMAIN_SALT 0x9e3779b97f4a7c15ull
+
+typedef enum gan_field_kind {
+    GAN_FIELD_IMAGE,       /* (C, H, W) bytes mapped to [-1, 1] as gan_image_from_u8 */
+    GAN_FIELD_INT,         /* () an integer as an exact float: a class label, a length */
+    GAN_FIELD_FLOAT,       /* floats as stored */
+    GAN_FIELD_MULTI_HOT,   /* (K) 1 for each class the sample has, else 0 */
+    GAN_FIELD_AUDIO,       /* (L) samples, zero past the sample's length */
+    GAN_FIELD_INDEX,       /* () the sample's index in its domain (0..n-1) */
+} gan_field_kind;
+
+typedef struct gan_field_info {
+    const char *name;      /* "image", "label", ...; owned by the source */
+    gan_field_kind kind;
+    int domain;            /* 0; 1 for the second domain of an unpaired source */
+    int ndim;              /* per-sample dimensions (0: one number); the batch adds B in front */
+    int shape[GAN_MAX_DIMS - 1];
+    int classes;           /* labels: number of classes; MULTI_HOT: K; else 0 */
+    int rate;              /* AUDIO: samples per second; else 0 */
+} gan_field_info;
+
+/* Reads the sound file `path` (the lead plugs the WAV reader in here): on success *samples
+ * is a malloc'd array of *n mono samples (the source frees it with free()) at *rate Hz; on
+ * failure it returns a status with a message from gan_fail naming the file. */
+typedef gan_status (*gan_audio_loader)(const char *path, void *ud, float **samples, int64_t *n,
+                                       int *rate);
+
+typedef struct gan_source_opts {
+    int size;                    /* image side; <= 0: 64 for folders and indexes, and IDX
+                                    files as they are (> 0: IDX must already have it) */
+    uint64_t seed;               /* the batch order's seed */
+    uint32_t background;         /* alpha composited onto it: 0 = white, or GAN_RGB(r, g, b) */
+    gan_audio_loader audio_loader; /* "audio:" sources: required */
+    void *audio_ud;              /* passed to audio_loader */
+    int64_t audio_samples;       /* L; <= 0: the longest sound (longer ones are cut to L) */
+} gan_source_opts;
+
+/* opts NULL: all zero (size 64, seed 0, white). On success *out belongs to the caller (free
+ * with gan_source_free); on failure *out = NULL. */
+gan_status gan_source_open(const char *spec, const gan_source_opts *opts, gan_source **out);
+void gan_source_free(gan_source *s);                  /* NULL: no-op */
+/* Fills *out (its previous contents dropped) with one (B, ...) tensor per field, allocated
+ * in ctx's arena (valid until gan_ctx_reset); names are the source's (valid while it lives).
+ * GAN_ERR_ARG for batch < 1 or step < 0. No malloc: a steady-state step stays allocation-free. */
+gan_status gan_source_batch(gan_source *s, gan_ctx *ctx, int64_t step, int batch,
+                            gan_batch *out);
+const char *gan_source_kind(const gan_source *s);     /* "images", "classes", "paired", ... */
+int gan_source_num_fields(const gan_source *s);
+const gan_field_info *gan_source_field(const gan_source *s, int i);       /* owned by s */
+const gan_field_info *gan_source_find(const gan_source *s, const char *name); /* or NULL */
+int gan_source_num_domains(const gan_source *s);      /* 1, or 2 for unpaired sources */
+int64_t gan_source_len(const gan_source *s, int domain);  /* samples (0: no such domain) */
+/* The sample index of batch row j for `step` in `domain` (what the batch's "index" holds). */
+int64_t gan_source_index(gan_source *s, int domain, int64_t step, int batch, int j);
+/* The name of class k of a label field ("label": a class folder's name, Fashion-MNIST's
+ * class names; "labels": tag k), owned by s; NULL when it has none or k is out of range. */
+const char *gan_source_class_name(const gan_source *s, const char *field, int k);
+/* The caption of sample `index` of a "captions:" source (valid UTF-8, owned by s); NULL for
+ * other sources or an index out of range. */
+const char *gan_source_text(const gan_source *s, int64_t index);
 
 
 /* ---- evaluation metrics (src/eval) */

@@ -12,8 +12,13 @@
  *    because it claims to be an image and is not.
  *  - C = 1 when every image is greyscale (PNG gray / gray+alpha, 1-channel JPEG), else C = 3
  *    and grey images are replicated to R = G = B. Palette PNGs count as colour (PIL: "P").
- *  - Alpha (and PNG tRNS) is dropped, not composited: PIL's convert("RGB"), which torchvision's
- *    default loader applies, does the same. 16-bit PNG samples become round(v * 255 / 65535).
+ *  - Alpha (and PNG tRNS) is composited onto an opaque background (white unless the caller
+ *    picks another colour), as PIL's Image.alpha_composite(background, im.convert("RGBA"))
+ *    .convert("RGB") does, in PIL's 8-bit arithmetic (composite_alpha below), before the
+ *    resize. Dropping alpha (torchvision's bare convert("RGB")) shows whatever RGB sits under
+ *    transparent pixels, often black or noise. Grey + alpha over a grey background stays grey;
+ *    a background that is not grey makes the whole set colour (C = 3).
+ *    16-bit PNG samples become round(v * 255 / 65535).
  *    CMYK/YCCK JPEGs become RGB (Adobe's inverted CMYK when the file has an Adobe marker).
  *    No gamma or ICC handling, as PIL.
  *  - Resize: the shorter side becomes `size`, the longer int(size * long / short); the filter
@@ -33,8 +38,8 @@
  * Two passes over the files: the first reads only headers (dimensions, grey or colour) so the
  * output is allocated once at its final channel count; the second decodes, one image per
  * thread at a time, straight into its output slot. */
+#include "data_internal.h"
 #include "io/io_internal.h"
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -66,117 +71,6 @@ typedef struct {
     uint8_t *px;
     int w, h, c;
 } raw_image;
-
-/* ------------------------------------------------------------------ listing */
-
-typedef struct {
-    char **v;
-    size_t n, cap;
-} name_list;
-
-static void name_list_free(name_list *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* Takes ownership of s (freed on failure). Returns 0 when out of memory. */
-static int name_list_push(name_list *l, char *s) {
-    if (!s) return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            return 0;
-        }
-        l->v = v, l->cap = cap;
-    }
-    l->v[l->n++] = s;
-    return 1;
-}
-
-static int cmp_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *path_join(const char *dir, const char *name) {
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p) return NULL;
-    memcpy(p, dir, a);
-    size_t k = a;
-    if (a && dir[a - 1] != '/') p[k++] = '/';
-    memcpy(p + k, name, b + 1);
-    return p;
-}
-
-/* The sorted names in dir, without "." entries (hidden files counted in *skipped). */
-static gan_status list_sorted(const char *dir, name_list *out, int *skipped) {
-    DIR *d = opendir(dir);
-    if (!d) return gan_fail(GAN_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    struct dirent *e;
-    errno = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && e->d_type != DT_DIR)
-                (*skipped)++;
-            continue;
-        }
-        size_t len = strlen(e->d_name);
-        char *s = malloc(len + 1);
-        if (s) memcpy(s, e->d_name, len + 1);
-        if (!name_list_push(out, s)) {
-            closedir(d);
-            name_list_free(out);
-            return gan_fail(GAN_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-        }
-        errno = 0;
-    }
-    int err = errno;
-    closedir(d);
-    if (err) {
-        name_list_free(out);
-        return gan_fail(GAN_ERR_IO, "%s: cannot read folder: %s", dir, strerror(err));
-    }
-    if (out->n) qsort(out->v, out->n, sizeof *out->v, cmp_names);
-    return GAN_OK;
-}
-
-/* Regular files of dir and (depth 0) of its subfolders, in load order. */
-static gan_status collect_files(const char *dir, int depth, name_list *files, int *skipped) {
-    name_list names = {0};
-    gan_status s = list_sorted(dir, &names, skipped);
-    if (s) return s;
-    for (size_t i = 0; i < names.n && s == GAN_OK; i++) {
-        char *p = path_join(dir, names.v[i]);
-        struct stat st;
-        if (!p) {
-            s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-        } else if (stat(p, &st) != 0) {           /* a dangling link, or gone since readdir */
-            (*skipped)++;
-            free(p);
-        } else if (S_ISREG(st.st_mode)) {
-            if (!name_list_push(files, p))
-                s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-        } else if (S_ISDIR(st.st_mode) && depth == 0) {
-            s = collect_files(p, 1, files, skipped);
-            free(p);
-        } else {
-            if (!S_ISDIR(st.st_mode)) (*skipped)++;
-            free(p);
-        }
-    }
-    name_list_free(&names);
-    return s;
-}
-
-static int has_image_extension(const char *path) {
-    const char *slash = strrchr(path, '/');
-    const char *dot = strrchr(slash ? slash : path, '.');
-    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-                   !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".jpe"));
-}
 
 /* ------------------------------------------------------------------ PNG */
 
@@ -210,6 +104,8 @@ static int png_job_run(png_job *j) {
     if (ct == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(j->png);
     if (ct == PNG_COLOR_TYPE_GRAY && bd < 8) png_set_expand_gray_1_2_4_to_8(j->png);
     if (bd == 16) png_set_scale_16(j->png);
+    /* a tRNS chunk is alpha too (palette icons): expanded, so it is composited below */
+    if (png_get_valid(j->png, j->info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(j->png);
     png_set_interlace_handling(j->png);
     png_read_update_info(j->png, j->info);
     int c = png_get_channels(j->png, j->info);
@@ -429,7 +325,7 @@ static gan_status probe_file(const char *path, img_entry *e) {
         s = probe_jpeg(path, f, fsize, e);
     } else if (ferror(f)) {
         s = gan_fail(GAN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-    } else if (has_image_extension(path)) {
+    } else if (gan_has_image_extension(path)) {
         s = gan_fail(GAN_ERR_FORMAT, "%s: not a PNG or JPEG file (%zu bytes, starting %02x %02x "
                      "%02x %02x)", path, (size_t)fsize, head[0], head[1], head[2], head[3]);
     }
@@ -437,21 +333,71 @@ static gan_status probe_file(const char *path, img_entry *e) {
     return s;
 }
 
-static gan_status decode_file(const img_entry *e, raw_image *im) {
+/* ------------------------------------------------------------------ alpha */
+
+void gan_background_rgb(uint32_t background, uint8_t rgb[3]) {
+    if (!background) background = 0xFFFFFFu;
+    rgb[0] = (uint8_t)(background >> 16), rgb[1] = (uint8_t)(background >> 8);
+    rgb[2] = (uint8_t)background;
+}
+
+static int bg_grey(const uint8_t bg[3]) { return bg[0] == bg[1] && bg[1] == bg[2]; }
+
+/* Source value s with alpha a over an opaque background value d: Pillow's
+ * ImagingAlphaComposite (AlphaComposite.c) with the destination's alpha at 255, kept in its
+ * integer form so results match PIL byte for byte. Its coefficients reduce to
+ * coef1 = 128 a, coef2 = 128 (255 - a) (7 extra bits), and SHIFTFORDIV255 divides by 255
+ * with rounding: out = round-ish((s a + d (255 - a)) / 255); a = 0 gives d exactly. */
+static uint8_t over(unsigned s, unsigned a, unsigned d) {
+    if (a == 0) return (uint8_t)d;
+    const unsigned prec = 7;
+    uint32_t blend = 255u * (255u - a), outa255 = a * 255u + blend;
+    uint32_t coef1 = a * 255u * 255u * (1u << prec) / outa255;
+    uint32_t coef2 = 255u * (1u << prec) - coef1;
+    uint32_t tmp = s * coef1 + d * coef2 + (0x80u << prec);
+    return (uint8_t)((((tmp >> 8) + tmp) >> 8) >> prec);
+}
+
+/* (h, w, 2 | 4) -> (h, w, 1 | 3) over bg. Grey + alpha over a colour background becomes RGB
+ * (a new buffer); otherwise in place. Returns nonzero when out of memory. */
+static int composite_alpha(raw_image *im, const uint8_t bg[3]) {
+    const size_t n = (size_t)im->w * im->h;
+    const uint8_t *src = im->px;
+    if (im->c == 2 && !bg_grey(bg)) {
+        uint8_t *rgb = malloc(n * 3);
+        if (!rgb) return 1;
+        for (size_t i = 0; i < n; i++)
+            for (int ch = 0; ch < 3; ch++) rgb[3 * i + ch] = over(src[2 * i], src[2 * i + 1], bg[ch]);
+        free(im->px);
+        im->px = rgb, im->c = 3;
+        return 0;
+    }
+    const int keep = im->c - 1;        /* in place: pixel i's output never passes its input */
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = src + i * (size_t)im->c;
+        uint8_t a = p[keep], out[3];
+        for (int ch = 0; ch < keep; ch++) out[ch] = over(p[ch], a, bg[ch]);
+        memcpy(im->px + i * keep, out, (size_t)keep);
+    }
+    im->c = keep;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ one file, decoded */
+
+static gan_status decode_file(const img_entry *e, const uint8_t bg[3], raw_image *im) {
     uint64_t fsize;
     FILE *f = open_image(e->path, &fsize);
     if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", e->path, strerror(errno));
     gan_status s = e->kind == KIND_PNG ? decode_png(e->path, f, im) : decode_jpeg(e->path, f, im);
     fclose(f);
     if (s) return s;
-    if (im->c == 2 || im->c == 4) {        /* drop alpha, as PIL's convert("RGB") */
-        int keep = im->c - 1;
-        size_t n = (size_t)im->w * im->h;
-        for (size_t i = 0; i < n; i++)
-            memmove(im->px + i * keep, im->px + i * im->c, (size_t)keep);
-        im->c = keep;
+    if ((im->c == 2 || im->c == 4) && composite_alpha(im, bg)) {
+        free(im->px);
+        im->px = NULL;
+        return gan_fail(GAN_ERR_NOMEM, "%s: out of memory compositing alpha", e->path);
     }
-    if (im->w != e->w || im->h != e->h || (e->grey ? im->c != 1 : im->c != 3)) {
+    if (im->w != e->w || im->h != e->h || (e->grey ? im->c == 3 && bg_grey(bg) : im->c != 3)) {
         free(im->px);
         im->px = NULL;
         return gan_fail(GAN_ERR_FORMAT, "%s: the file changed while loading (header said %d x %d)",
@@ -582,15 +528,155 @@ static gan_status resize_crop(const raw_image *im, int size, int c_out, uint8_t 
     return GAN_OK;
 }
 
-/* ------------------------------------------------------------------ the folder */
+/* ------------------------------------------------------------------ lists and folders */
 
 static void entries_free(img_entry *e, size_t n) {
     for (size_t i = 0; i < n; i++) free(e[i].path);
     free(e);
 }
 
-gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *out,
-                                    int *n_skipped) {
+/* Pass 1: headers. ents gets the images among paths (copies of their paths); kept[i] the index
+ * of image i's path. */
+static gan_status probe_all(const char *what, char *const *paths, size_t n,
+                            const gan_image_opts *o, img_entry *ents, size_t *n_ents,
+                            size_t *kept, int *skipped) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        img_entry e = {0};
+        gan_status s = probe_file(paths[i], &e);
+        if (s == GAN_OK && !e.kind && !o->skip_non_images)
+            s = gan_fail(GAN_ERR_FORMAT, "%s: not a PNG or JPEG file", paths[i]);
+        if (s == GAN_OK && e.kind && o->split_ab && e.w % 2)
+            s = gan_fail(GAN_ERR_FORMAT, "%s: %d pixels wide: a side-by-side A|B image needs an "
+                         "even width", paths[i], e.w);
+        if (s == GAN_OK && e.kind && !(e.path = gan_strdup(paths[i])))
+            s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory", what);
+        if (s) {
+            *n_ents = k;
+            return s;
+        }
+        if (!e.kind) {
+            (*skipped)++;
+            continue;
+        }
+        if (o->split_ab) e.w /= 2;
+        if (kept) kept[k] = i;
+        ents[k++] = e;
+    }
+    *n_ents = k;
+    if (k == 0)
+        return gan_fail(GAN_ERR_FORMAT, "%s: no PNG or JPEG images%s (%d other files skipped)",
+                        what, o->skip_non_images ? " in the folder or its subfolders" : "", *skipped);
+    if (k > INT_MAX)
+        return gan_fail(GAN_ERR_ARG, "%s: %zu images is more than gan.c loads at once", what, k);
+    return GAN_OK;
+}
+
+/* The left (half 0) or right (half 1) half of a side-by-side image, as its own image. */
+static int take_half(const raw_image *ab, int half, raw_image *out) {
+    const int w = ab->w / 2, c = ab->c;
+    out->px = malloc((size_t)w * ab->h * c);
+    if (!out->px) return 1;
+    for (int y = 0; y < ab->h; y++)
+        memcpy(out->px + (size_t)y * w * c, ab->px + ((size_t)y * ab->w + (size_t)half * w) * c,
+               (size_t)w * c);
+    out->w = w, out->h = ab->h, out->c = c;
+    return 0;
+}
+
+/* Decodes ents[i] into slot i of dst (and dst_b for A|B images). */
+static gan_status load_one(const img_entry *e, const gan_image_opts *o, const uint8_t bg[3],
+                           int c, uint8_t *dst, uint8_t *dst_b) {
+    raw_image im = {0};
+    img_entry whole = *e;
+    if (o->split_ab) whole.w *= 2;
+    gan_status s = decode_file(&whole, bg, &im);
+    if (s == GAN_OK && !o->split_ab) s = resize_crop(&im, o->size, c, dst, e->path);
+    for (int half = 0; half < 2 && s == GAN_OK && o->split_ab; half++) {
+        raw_image h = {0};
+        if (take_half(&im, half, &h)) s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory", e->path);
+        else s = resize_crop(&h, o->size, c, half ? dst_b : dst, e->path);
+        free(h.px);
+    }
+    free(im.px);
+    return s;
+}
+
+/* Pass 2: decode + resize, each image straight into its slot. Dynamic schedule: file costs
+ * vary a lot, and every slot is written by one thread from one file, so the bytes never
+ * depend on the thread count. The first failure in file order is the one reported, whichever
+ * thread saw it. */
+static gan_status load_all(const img_entry *ents, size_t n, const gan_image_opts *o, int c,
+                           uint8_t *data, uint8_t *data_b) {
+    const size_t per = (size_t)o->size * o->size * c;
+    uint8_t bg[3];
+    gan_background_rgb(o->background, bg);
+    int64_t first_bad = (int64_t)n;
+    gan_status bad_status = GAN_OK;
+    char bad_msg[1024] = "";
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t i = 0; i < (int64_t)n; i++) {
+        int64_t fb;
+#pragma omp atomic read
+        fb = first_bad;
+        if (i > fb) continue;
+        gan_status si = load_one(&ents[i], o, bg, c, data + per * (size_t)i,
+                                 data_b ? data_b + per * (size_t)i : NULL);
+        if (si != GAN_OK) {
+#pragma omp critical(gan_image_folder_error)
+            if (i < first_bad) {
+                snprintf(bad_msg, sizeof bad_msg, "%s", gan_last_error());
+                bad_status = si;
+#pragma omp atomic write
+                first_bad = i;
+            }
+        }
+    }
+    return bad_status != GAN_OK ? gan_fail(bad_status, "%s", bad_msg) : GAN_OK;
+}
+
+gan_status gan_image_files_load(const char *what, char *const *paths, size_t n,
+                                const gan_image_opts *o, gan_u8_images *out,
+                                gan_u8_images *out_b, size_t *kept, int *n_skipped) {
+    memset(out, 0, sizeof *out);
+    if (out_b) memset(out_b, 0, sizeof *out_b);
+    GAN_ASSERT(!o->split_ab || out_b);
+    if (o->size < 1 || o->size > IMG_MAX_SIDE)
+        return gan_fail(GAN_ERR_ARG, "%s: image folders need an image size between 1 and %d "
+                        "(got %d): their images can have any size", what, IMG_MAX_SIDE, o->size);
+    int skipped = n_skipped ? *n_skipped : 0;
+    size_t ne = 0;
+    img_entry *ents = calloc(n ? n : 1, sizeof *ents);
+    if (!ents) return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", what);
+    gan_status s = probe_all(what, paths, n, o, ents, &ne, kept, &skipped);
+    uint8_t bg[3];
+    gan_background_rgb(o->background, bg);
+    int all_grey = bg_grey(bg);
+    for (size_t i = 0; i < ne; i++) all_grey &= ents[i].grey;
+    const int c = all_grey ? 1 : 3;
+    const size_t per = (size_t)o->size * o->size * c;
+    uint8_t *data = NULL, *data_b = NULL;
+    if (s == GAN_OK) {
+        data = per <= SIZE_MAX / ne ? malloc(per * ne) : NULL;
+        data_b = data && o->split_ab ? malloc(per * ne) : NULL;
+        if (!data || (o->split_ab && !data_b))
+            s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory for %zu images of %d x %d x %d", what,
+                         ne, o->size, o->size, c);
+    }
+    if (s == GAN_OK) s = load_all(ents, ne, o, c, data, data_b);
+    entries_free(ents, ne);
+    if (n_skipped) *n_skipped = skipped;
+    if (s != GAN_OK) {
+        free(data), free(data_b);
+        return s;
+    }
+    *out = (gan_u8_images){data, (int)ne, o->size, o->size, c};
+    if (out_b) *out_b = (gan_u8_images){data_b, data_b ? (int)ne : 0, o->size, o->size, c};
+    return GAN_OK;
+}
+
+gan_status gan_image_folder_load_bg(const char *dir, int size, uint32_t background,
+                                    gan_u8_images *out, int *n_skipped) {
     if (out) memset(out, 0, sizeof *out);
     if (n_skipped) *n_skipped = 0;
     if (!dir || !out) return gan_fail(GAN_ERR_ARG, "image folder: NULL argument");
@@ -598,85 +684,19 @@ gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *ou
         return gan_fail(GAN_ERR_ARG, "%s: image folders need an image size between 1 and %d "
                         "(got %d): their images can have any size", dir, IMG_MAX_SIDE, size);
     int skipped = 0;
-    name_list files = {0};
-    gan_status s = collect_files(dir, 0, &files, &skipped);
+    gan_name_list files = {0};
+    gan_status s = gan_collect_files(dir, 0, &files, &skipped);
     if (s) return s;
-
-    /* pass 1: headers */
-    img_entry *ents = calloc(files.n ? files.n : 1, sizeof *ents);
-    if (!ents) {
-        name_list_free(&files);
-        return gan_fail(GAN_ERR_NOMEM, "%s: out of memory", dir);
-    }
-    size_t n = 0;
-    int all_grey = 1;
-    for (size_t i = 0; i < files.n && s == GAN_OK; i++) {
-        img_entry e = {0};
-        s = probe_file(files.v[i], &e);
-        if (s == GAN_OK && e.kind) {
-            e.path = files.v[i];
-            files.v[i] = NULL;             /* now owned by ents */
-            ents[n++] = e;
-            all_grey &= e.grey;
-        } else if (s == GAN_OK) {
-            skipped++;
-        }
-    }
-    name_list_free(&files);
-    if (s == GAN_OK && n == 0)
-        s = gan_fail(GAN_ERR_FORMAT, "%s: no PNG or JPEG images in the folder or its subfolders "
-                     "(%d other files skipped)", dir, skipped);
-    if (s == GAN_OK && n > INT_MAX)
-        s = gan_fail(GAN_ERR_ARG, "%s: %zu images is more than gan.c loads at once", dir, n);
-    const int c = all_grey ? 1 : 3;
-    const size_t per = (size_t)size * size * c;
-    uint8_t *data = NULL;
-    if (s == GAN_OK) {
-        data = per <= SIZE_MAX / n ? malloc(per * n) : NULL;
-        if (!data)
-            s = gan_fail(GAN_ERR_NOMEM, "%s: out of memory for %zu images of %d x %d x %d", dir, n,
-                         size, size, c);
-    }
-
-    /* pass 2: decode + resize, each image straight into its slot. Dynamic schedule: file
-     * costs vary a lot, and every slot is written by one thread from one file, so the bytes
-     * never depend on the thread count. The first failure in file order is the one reported,
-     * whichever thread saw it. */
-    if (s == GAN_OK) {
-        int64_t first_bad = (int64_t)n;
-        gan_status bad_status = GAN_OK;
-        char bad_msg[1024] = "";
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int64_t i = 0; i < (int64_t)n; i++) {
-            int64_t fb;
-#pragma omp atomic read
-            fb = first_bad;
-            if (i > fb) continue;
-            raw_image im = {0};
-            gan_status si = decode_file(&ents[i], &im);
-            if (si == GAN_OK) si = resize_crop(&im, size, c, data + per * (size_t)i, ents[i].path);
-            free(im.px);
-            if (si != GAN_OK) {
-#pragma omp critical(gan_image_folder_error)
-                if (i < first_bad) {
-                    snprintf(bad_msg, sizeof bad_msg, "%s", gan_last_error());
-                    bad_status = si;
-#pragma omp atomic write
-                    first_bad = i;
-                }
-            }
-        }
-        if (bad_status != GAN_OK) s = gan_fail(bad_status, "%s", bad_msg);
-    }
-    entries_free(ents, n);
+    gan_image_opts o = {.size = size, .background = background, .skip_non_images = 1};
+    s = gan_image_files_load(dir, files.v, files.n, &o, out, NULL, NULL, &skipped);
+    gan_name_list_free(&files);
     if (n_skipped) *n_skipped = skipped;
-    if (s != GAN_OK) {
-        free(data);
-        return s;
-    }
-    out->data = data;
-    out->n = (int)n, out->h = size, out->w = size, out->c = c;
-    return GAN_OK;
+    return s;
+}
+
+gan_status gan_image_folder_load_ex(const char *dir, int size, gan_u8_images *out,
+                                    int *n_skipped) {
+    return gan_image_folder_load_bg(dir, size, 0, out, n_skipped);
 }
 
 gan_status gan_image_folder_load(const char *dir, int size, gan_u8_images *out) {
