@@ -773,6 +773,9 @@ gan_speech_opts gan_speech_opts_default(void);      /* "en-us", 50, 175, 100 */
  * message names it), GAN_ERR_IO when espeak-ng cannot start (its data missing). */
 gan_status gan_speech_synth(const char *text, const gan_speech_opts *o, gan_speech *out);
 void gan_speech_free(gan_speech *s);                 /* zeroes; safe on a zeroed struct */
+/* GAN_OK when o would synthesise: settings in range and the voice known (else the message of
+ * gan_speech_synth). */
+gan_status gan_speech_opts_check(const gan_speech_opts *o);
 /* 1 when espeak-ng knows the voice (variant included). */
 int gan_speech_voice_exists(const char *voice);
 /* Releases espeak-ng (it starts again on the next call). */

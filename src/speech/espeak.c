@@ -85,6 +85,11 @@ static gan_status ensure_init(void) {
     return GAN_OK;
 }
 
+static gan_status unknown_voice(const char *voice) {
+    return gan_fail(GAN_ERR_ARG, "speech: unknown voice '%s' (espeak-ng --voices lists them; "
+                    "a variant is added as \"en-us+f3\")", voice);
+}
+
 int gan_speech_voice_exists(const char *voice) {
     pthread_mutex_lock(&lock);
     int ok = voice && *voice && ensure_init() == GAN_OK && espeak_SetVoiceByName(voice) == EE_OK;
@@ -92,7 +97,7 @@ int gan_speech_voice_exists(const char *voice) {
     return ok;
 }
 
-static gan_status check_opts(const gan_speech_opts *o) {
+static gan_status check_ranges(const gan_speech_opts *o) {
     if (!o->voice || !*o->voice) return gan_fail(GAN_ERR_ARG, "speech: empty voice name");
     if (o->pitch < 0 || o->pitch > 100)
         return gan_fail(GAN_ERR_ARG, "speech: pitch %d out of range (0 .. 100)", o->pitch);
@@ -102,6 +107,12 @@ static gan_status check_opts(const gan_speech_opts *o) {
     if (o->amplitude < 0 || o->amplitude > 200)
         return gan_fail(GAN_ERR_ARG, "speech: amplitude %d out of range (0 .. 200)", o->amplitude);
     return GAN_OK;
+}
+
+gan_status gan_speech_opts_check(const gan_speech_opts *o) {
+    gan_status s = check_ranges(o);
+    if (s == GAN_OK && !gan_speech_voice_exists(o->voice)) s = unknown_voice(o->voice);
+    return s;
 }
 
 /* Ends from the next start; clamps starts into the utterance and into order (eSpeak's times
@@ -118,9 +129,7 @@ static void close_phonemes(synth_buf *b) {
 static gan_status synth_locked(const char *text, const gan_speech_opts *o, synth_buf *b) {
     gan_status s = ensure_init();
     if (s != GAN_OK) return s;
-    if (espeak_SetVoiceByName(o->voice) != EE_OK)
-        return gan_fail(GAN_ERR_ARG, "speech: unknown voice '%s' (espeak-ng --voices lists them; "
-                        "a variant is added as \"en-us+f3\")", o->voice);
+    if (espeak_SetVoiceByName(o->voice) != EE_OK) return unknown_voice(o->voice);
     espeak_SetParameter(espeakPITCH, o->pitch, 0);
     espeak_SetParameter(espeakRATE, o->rate, 0);
     espeak_SetParameter(espeakVOLUME, o->amplitude, 0);
@@ -133,7 +142,7 @@ static gan_status synth_locked(const char *text, const gan_speech_opts *o, synth
 
 gan_status gan_speech_synth(const char *text, const gan_speech_opts *o, gan_speech *out) {
     memset(out, 0, sizeof *out);
-    gan_status s = check_opts(o);
+    gan_status s = check_ranges(o);
     if (s != GAN_OK) return s;
     if (!text) return gan_fail(GAN_ERR_ARG, "speech: no text");
     synth_buf b = {0};
