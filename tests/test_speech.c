@@ -61,6 +61,44 @@ static void test_phonemes(void) {
     gan_speech_free(&s);
 }
 
+/* Griffin-Lim on speech (n_fft 1024, hop 256, 100 rounds, momentum 0.99): from the true
+ * magnitude, and from an 80-band mel power spectrogram turned back (mel -> linear by 200
+ * NNLS rounds, square root). Bounds from the measured values (docs/AUDIO.md) with margin:
+ * the starting (random) phase alone scores ~0.6-0.7. */
+static void test_griffin_lim_speech(void) {
+    gan_speech_opts o = gan_speech_opts_default();
+    gan_speech s;
+    if (gan_speech_synth("The quick brown fox jumps over the lazy dog.", &o, &s) != GAN_OK) return;
+    int64_t n = s.n_samples;
+    float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+    gan_pcm16_to_f32(s.pcm, n, x);
+    gan_stft_opts so = gan_stft_opts_default(1024);
+    int64_t nf = gan_stft_frames(&so, n), nb = 513;
+    float *mag = malloc(sizeof(float) * (size_t)(nb * nf)), *lin = malloc(sizeof(float) * (size_t)(nb * nf));
+    float *bank = malloc(sizeof(float) * 80 * (size_t)nb), *mel = malloc(sizeof(float) * 80 * (size_t)nf);
+    gan_spectrogram(x, n, &so, 1.0f, mag);
+    gan_griffin_lim_opts g = {0, 0.99f, 7};
+    double sc0 = -1, sc = -1, sc_mel = -1, sc_mel_self = -1;
+    gan_griffin_lim(mag, nf, &so, &g, n, y, NULL);
+    gan_spectral_convergence(mag, nf, y, n, &so, &sc0);
+    g.n_iter = 100;
+    gan_griffin_lim(mag, nf, &so, &g, n, y, NULL);
+    gan_spectral_convergence(mag, nf, y, n, &so, &sc);
+    gan_mel_opts mo = gan_mel_opts_default(s.rate, 80);
+    gan_mel_filterbank(&mo, 1024, bank);
+    gan_mel_spectrogram(x, n, &so, &mo, 2.0f, mel);
+    gan_mel_to_linear(bank, 80, (int)nb, mel, nf, 200, lin);
+    for (int64_t i = 0; i < nb * nf; i++) lin[i] = sqrtf(lin[i]);
+    gan_griffin_lim(lin, nf, &so, &g, n, y, NULL);
+    gan_spectral_convergence(lin, nf, y, n, &so, &sc_mel_self);
+    gan_spectral_convergence(mag, nf, y, n, &so, &sc_mel);
+    th_check(sc < 0.1 && sc < sc0 / 4 && sc_mel < 0.5, "griffin-lim on speech",
+             "%.2f s: sc start %.4f, 100 rounds %.4f; from 80 mels: vs its target %.4f, vs true |S| %.4f",
+             (double)n / s.rate, sc0, sc, sc_mel_self, sc_mel);
+    free(x), free(y), free(mag), free(lin), free(bank), free(mel);
+    gan_speech_free(&s);
+}
+
 static void test_settings(void) {
     gan_speech_opts o = gan_speech_opts_default();
     gan_speech a, b;
@@ -122,6 +160,7 @@ static void test_texts(void) {
 int main(void) {
     test_phonemes();
     test_settings();
+    test_griffin_lim_speech();
     test_texts();
     gan_speech_shutdown();
     return th_done("test_speech");

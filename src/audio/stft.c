@@ -88,9 +88,15 @@ gan_status gan_spectrogram(const float *x, int64_t n, const gan_stft_opts *o, fl
     gan_status s = stft_rows(x, n, o, &c, &nf);
     if (s != GAN_OK) return s;
     int64_t nb = o->n_fft / 2 + 1;
-    gan_cpu_complex_pow(c, nf * nb, power, c);   /* in place: element i reads 2i, 2i+1 first */
-    gan_cpu_transpose(c, nf, nb, 1, out);
-    free(c);
+    /* not in place: threads would overwrite complex values another has still to read */
+    float *p = malloc(sizeof(float) * (size_t)(nf * nb));
+    if (!p) {
+        free(c);
+        return gan_fail(GAN_ERR_NOMEM, "spectrogram: out of memory for %lld frames", (long long)nf);
+    }
+    gan_cpu_complex_pow(c, nf * nb, power, p);
+    gan_cpu_transpose(p, nf, nb, 1, out);
+    free(c), free(p);
     return GAN_OK;
 }
 

@@ -9,7 +9,7 @@
  * 2(n-1) - j past the end (numpy's "reflect": the edge sample is not repeated); pad < n. */
 void gan_cpu_stft_frames(const float *x, int64_t n, int n_fft, int hop, int64_t frames, int pad,
                          const float *win, float *out);
-/* c is (n,) complex, out is (n,): |c|^power (power 1: magnitude, 2: power, in double). */
+/* c is (n,) complex, out is (n,), not aliasing c: |c|^power (1: magnitude, 2: power; double). */
 void gan_cpu_complex_pow(const float *c, int64_t n, float power, float *out);
 /* in is (rows, cols) of `width` floats each, out is (cols, rows) of the same elements. */
 void gan_cpu_transpose(const float *in, int64_t rows, int64_t cols, int width, float *out);
