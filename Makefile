@@ -7,7 +7,7 @@
 #   make ring       build and run the 8-Gaussians ring example (RING_FLAGS="--steps N ...")
 #   make demo       deps, build, then DCGAN on Fashion-MNIST for ~5 minutes (runs/demo)
 CC ?= cc
-PKGS := openblas zlib libpng libcjson lapacke libjpeg
+PKGS := openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng
 ARCH ?= -march=native
 
 ifeq ($(SAN),1)
@@ -32,7 +32,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -fopenmp -fPIC $(WARN) -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS := $(PKG_LIBS) -fopenmp -lm
+LDLIBS := $(PKG_LIBS) -fopenmp -pthread -lm
 
 LIB_SRC := $(wildcard src/*/*.c src/*/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -1,41 +1,33 @@
 #!/bin/sh
-# fuzz/build.sh — builds libFuzzer targets into build-fuzz/ (clang, ASan + UBSan).
+# build.sh — builds the fuzz targets into build-fuzz/ with libFuzzer + ASan + UBSan.
 #
-#   fuzz/build.sh              every target in TARGETS
-#   fuzz/build.sh NAME ...     only these
-#   CC=clang-14 fuzz/build.sh  another clang
+#   fuzz/build.sh            every target in TARGETS
+#   fuzz/build.sh wav        only fuzz_wav
 #
-# TARGETS: one line per target, "NAME: library sources it needs [| pkg-config packages]";
-# fuzz/NAME.c holds its LLVMFuzzerTestOneInput. Add a line for a new parser.
+# Each target is fuzz/fuzz_<name>.c compiled with the library's sources (all of src/, so a
+# target may call anything in gan.h). Add a target: write fuzz/fuzz_<name>.c, add <name> here.
 set -eu
+TARGETS="wav texts caption_index tags_index audio_index"
 cd "$(dirname "$0")/.."
 CC=${CC:-clang}
-OUT=build-fuzz
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc"
-CORE="src/core/status.c src/core/memory.c"
-TARGETS="
-fuzz_caption_index: $CORE src/data/index.c src/data/listing.c
-fuzz_tags_index: $CORE src/data/index.c src/data/listing.c
-fuzz_audio_index: $CORE src/data/index.c src/data/listing.c
-"
-mkdir -p "$OUT"
-want="$*"
-printf '%s\n' "$TARGETS" | while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    name=${line%%:*}
-    rest=${line#*:}
-    srcs=${rest%%|*}
-    pkgs=
-    case $rest in *'|'*) pkgs=${rest#*|} ;; esac
-    if [ -n "$want" ]; then
-        case " $want " in *" $name "*) ;; *) continue ;; esac
+PKGS="openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng"
+SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fopenmp -Iinclude -Isrc $(pkg-config --cflags $PKGS)"
+LIBS="$(pkg-config --libs $PKGS) -fopenmp -pthread -lm"
+mkdir -p build-fuzz/obj
+[ $# -gt 0 ] && TARGETS="$*"
+# the library once, without the fuzzer's main (-fsanitize=fuzzer-no-link)
+objs=""
+for src in src/*/*.c src/*/*/*.c; do
+    [ -f "$src" ] || continue
+    obj="build-fuzz/obj/$(echo "$src" | tr / _).o"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ include/gan.h -nt "$obj" ]; then
+        $CC $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -c "$src" -o "$obj"
     fi
-    flags= libs=
-    if [ -n "$pkgs" ]; then
-        flags=$(pkg-config --cflags $pkgs)
-        libs=$(pkg-config --libs $pkgs)
-    fi
-    echo "building $OUT/$name"
-    # shellcheck disable=SC2086
-    $CC $CFLAGS $flags -o "$OUT/$name" "fuzz/$name.c" $srcs $libs -lm
+    objs="$objs $obj"
+done
+for t in $TARGETS; do
+    # shellcheck disable=SC2086  # the lists are meant to split
+    $CC $CFLAGS $SAN "fuzz/fuzz_$t.c" $objs $LIBS -o "build-fuzz/fuzz_$t"
+    echo "build-fuzz/fuzz_$t"
 done

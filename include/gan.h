@@ -767,6 +767,182 @@ const char *gan_source_class_name(const gan_source *s, const char *field, int k)
 /* The caption of sample `index` of a "captions:" source (valid UTF-8, owned by s); NULL for
  * other sources or an index out of range. */
 const char *gan_source_text(const gan_source *s, int64_t index);
+/* ---- audio (src/audio) and speech (src/speech) */
+/* -- audio
+ * Conventions (docs/AUDIO.md has the librosa / torchaudio correspondence):
+ *  - Samples are float in [-1, 1]; spectrograms are (bins, frames) row-major with
+ *    bins = n_fft / 2 + 1, as librosa's and torchaudio's (freq, time); complex values are
+ *    interleaved (re, im), so a complex STFT is (bins, frames, 2).
+ *  - Every function here is reentrant: FFT plans are made once per size and shared, their
+ *    making serialised by a lock (FFTW's planner is not thread-safe). Scratch memory comes
+ *    from malloc, so a huge input is GAN_ERR_NOMEM, not an abort. Outputs are caller-owned
+ *    buffers of the sizes given. */
+
+/* WAV (src/audio/wav.c): RIFF WAVE, 16-bit PCM, mono or stereo, any rate; WAVE_FORMAT_
+ * EXTENSIBLE holding 16-bit PCM is read too. Other encodings (24/32-bit, float, A-law,
+ * ADPCM ...), more channels, a missing fmt or data chunk, a data chunk larger than the file
+ * ("x.wav: truncated: data chunk says 88200 bytes, file has 1024") are GAN_ERR_FORMAT with one
+ * line naming the file. Unknown chunks (LIST, fact ...) are skipped; the RIFF size is not
+ * trusted (streams leave it wrong), the file's end is. Memory is bounded by the file size. */
+typedef struct gan_wav {
+    int16_t *pcm;      /* n_frames * channels samples, interleaved; owned, gan_wav_free */
+    int64_t n_frames;
+    int channels;      /* 1 or 2 */
+    int rate;          /* frames per second */
+} gan_wav;
+gan_status gan_wav_read(const char *path, gan_wav *out);
+/* The same from n bytes in memory; `name` (NULL: "(memory)") starts the messages. */
+gan_status gan_wav_parse(const void *bytes, size_t n, const char *name, gan_wav *out);
+void gan_wav_free(gan_wav *w);                       /* zeroes; safe on a zeroed struct */
+/* A 44-byte canonical header + samples, atomically. channels 1 or 2, rate >= 1. */
+gan_status gan_wav_write(const char *path, const int16_t *pcm, int64_t n_frames, int channels,
+                         int rate);
+/* The same from floats, through gan_f32_to_pcm16. */
+gan_status gan_wav_write_f32(const char *path, const float *x, int64_t n_frames, int channels,
+                             int rate);
+/* int16 -> float: x / 32768 (so -32768 -> -1 exactly, 32767 -> 0.99997). */
+void gan_pcm16_to_f32(const int16_t *in, int64_t n, float *out);
+/* float -> int16: round(x * 32768) half away from zero, clamped to [-32768, 32767], NaN -> 0.
+ * It inverts gan_pcm16_to_f32 exactly, so write -> read -> write is bit-identical. */
+void gan_f32_to_pcm16(const float *in, int64_t n, int16_t *out);
+/* One channel of w as n_frames floats (channel -1: the mean of the channels). */
+void gan_wav_channel_f32(const gan_wav *w, int channel, float *out);
+
+/* STFT (src/audio/stft.c), as torch.stft(x, n_fft, hop, win_length, window, center=True,
+ * pad_mode="reflect", onesided=True, return_complex=True) and librosa.stft(...,
+ * pad_mode="reflect") (librosa >= 0.10 pads with zeros by default). Windows are periodic
+ * (torch.hann_window(N), scipy get_window(..., fftbins=True)) of win_length samples centred
+ * in n_fft. center: the signal is reflect-padded by n_fft / 2 on each side ("reflect" does
+ * not repeat the edge sample, so it needs n > n_fft / 2); frames = 1 + n / hop. Without
+ * center, frames = 1 + (n - n_fft) / hop. No normalisation. */
+typedef enum gan_window { GAN_WINDOW_HANN, GAN_WINDOW_HAMMING } gan_window;
+typedef struct gan_stft_opts {
+    int n_fft;          /* FFT size = frame length, 2 .. 2^20 */
+    int hop;            /* samples between frames */
+    int win_length;     /* <= n_fft; 0 means n_fft */
+    gan_window window;
+    int center;         /* 1: reflect-pad by n_fft / 2 (torch's and librosa's default) */
+} gan_stft_opts;
+gan_stft_opts gan_stft_opts_default(int n_fft);      /* hop n_fft/4, hann, win n_fft, center */
+/* Frames of an n-sample signal, or -1 when opts are invalid or n is too short. */
+int64_t gan_stft_frames(const gan_stft_opts *o, int64_t n);
+/* out: (n_fft/2 + 1, frames, 2) complex STFT of x (n,). */
+gan_status gan_stft(const float *x, int64_t n, const gan_stft_opts *o, float *out);
+/* out: (n_fft/2 + 1, frames) |STFT|^power (1: magnitude, 2: power; torchaudio's Spectrogram). */
+gan_status gan_spectrogram(const float *x, int64_t n, const gan_stft_opts *o, float power,
+                           float *out);
+/* out: `length` samples from a (bins, frames, 2) STFT, as torch.istft(..., length=length):
+ * overlap-add of windowed inverse FFTs divided by the summed squared window (samples whose
+ * envelope is below 1e-11 are 0). The imaginary parts of DC and Nyquist are ignored. */
+gan_status gan_istft(const float *spec, int64_t frames, const gan_stft_opts *o, int64_t length,
+                     float *out);
+
+/* Mel features (src/audio/mel.c), as librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk,
+ * norm) (bins at k * sr / n_fft as np.fft.rfftfreq; torchaudio's melscale_fbanks gives the
+ * same bank for norm "slaney"/None and mel_scale "slaney"/"htk" at even n_fft). */
+typedef enum gan_mel_scale { GAN_MEL_SLANEY, GAN_MEL_HTK } gan_mel_scale;
+typedef enum gan_mel_norm {
+    GAN_MEL_NORM_NONE,      /* triangles peak at 1 (torchaudio's default) */
+    GAN_MEL_NORM_SLANEY,    /* each scaled by 2 / (its width in Hz): librosa's default */
+} gan_mel_norm;
+typedef struct gan_mel_opts {
+    int sample_rate;
+    int n_mels;
+    float fmin, fmax;       /* Hz; fmax <= 0 means sample_rate / 2 */
+    gan_mel_scale scale;
+    gan_mel_norm norm;
+} gan_mel_opts;
+gan_mel_opts gan_mel_opts_default(int sample_rate, int n_mels);  /* librosa's: Slaney, slaney */
+double gan_hz_to_mel(double hz, gan_mel_scale scale);
+double gan_mel_to_hz(double mel, gan_mel_scale scale);
+/* out: the (n_mels, n_fft/2 + 1) filterbank. */
+gan_status gan_mel_filterbank(const gan_mel_opts *o, int n_fft, float *out);
+/* out (n_mels, frames) = bank (n_mels, n_bins) @ spec (n_bins, frames). */
+void gan_mel_apply(const float *bank, int n_mels, int n_bins, const float *spec, int64_t frames,
+                   float *out);
+/* out: (n_mels, frames) mel spectrogram of x (spectrogram with `power`, then the bank). */
+gan_status gan_mel_spectrogram(const float *x, int64_t n, const gan_stft_opts *so,
+                               const gan_mel_opts *mo, float power, float *out);
+/* out = log(max(x, eps)) (the log-mel of most GAN vocoders, eps 1e-5 .. 1e-10). In place ok. */
+void gan_log_clamp(const float *x, int64_t n, float eps, float *out);
+/* Decibels as librosa.power_to_db (multiplier 10) / amplitude_to_db (20):
+ * multiplier * log10(max(x, amin) / max(ref, amin)), floored at max - top_db when top_db > 0
+ * (librosa: amin 1e-10, ref 1, top_db 80; torchaudio's AmplitudeToDB the same). In place ok. */
+void gan_to_db(const float *x, int64_t n, float multiplier, float amin, float ref, float top_db,
+               float *out);
+/* out (n_mfcc, frames): DCT-II (orthonormal) of logmel (n_mels, frames) along the mels, first
+ * n_mfcc rows: librosa.feature.mfcc(S=logmel, n_mfcc, dct_type=2, norm="ortho") and
+ * torchaudio's MFCC (with logmel its AmplitudeToDB of the mel power). */
+gan_status gan_mfcc(const float *logmel, int n_mels, int64_t frames, int n_mfcc, float *out);
+
+/* Inversion (src/audio/mel_inverse.c, src/audio/griffin_lim.c). */
+/* out (n_bins, frames) >= 0 with bank @ out ~ mel: the least-norm solution clipped at 0
+ * (torchaudio's InverseMelScale), then n_iter projected-gradient rounds of non-negative least
+ * squares (librosa's mel_to_stft solves the same problem). A mel of a power spectrogram gives
+ * a power spectrogram back: take its square root for gan_griffin_lim. */
+gan_status gan_mel_to_linear(const float *bank, int n_mels, int n_bins, const float *mel,
+                             int64_t frames, int n_iter, float *out);
+typedef struct gan_griffin_lim_opts {
+    int n_iter;         /* rounds (torchaudio's default 32) */
+    float momentum;     /* 0 .. <1: "fast Griffin-Lim" (torchaudio's default 0.99), 0 = plain */
+    uint64_t seed;      /* 0: zero starting phase; else uniform random phase from Philox(seed) */
+} gan_griffin_lim_opts;
+gan_griffin_lim_opts gan_griffin_lim_default(void);  /* 32 rounds, momentum 0.99, seed 0 */
+/* out: `length` samples whose STFT magnitude approaches mag (bins, frames); length must give
+ * `frames` frames. sc (n_iter doubles, or NULL): the spectral convergence after each round. */
+gan_status gan_griffin_lim(const float *mag, int64_t frames, const gan_stft_opts *o,
+                           const gan_griffin_lim_opts *g, int64_t length, float *out, double *sc);
+/* *sc = ||mag - |STFT(x)|||_F / ||mag||_F (x has n samples; its frames must match). */
+gan_status gan_spectral_convergence(const float *mag, int64_t frames, const float *x, int64_t n,
+                                    const gan_stft_opts *o, double *sc);
+
+/* -- speech (src/speech/espeak.c): eSpeak NG synthesis into memory, with the phonemes' times.
+ * Thread-safety: espeak-ng keeps one synthesiser per process (global state), so calls are
+ * serialised by a lock: threads may call gan_speech_synth but run one at a time, and nothing
+ * else in the process may use espeak-ng directly meanwhile. The library is initialised on
+ * first use (22,050 Hz mono) and stays loaded until gan_speech_shutdown. */
+typedef struct gan_phoneme {
+    char name[16];      /* eSpeak's phoneme mnemonic ("h", "@", "oU", "_:" a pause), UTF-8 */
+    int64_t start, end; /* samples [start, end): start from eSpeak's event, end = next start */
+} gan_phoneme;
+typedef struct gan_speech {
+    int16_t *pcm;       /* n_samples mono samples; owned, gan_speech_free */
+    int64_t n_samples;
+    int rate;           /* 22050 */
+    gan_phoneme *phonemes;   /* in time order, non-overlapping, within [0, n_samples]; owned */
+    int n_phonemes;
+} gan_speech;
+typedef struct gan_speech_opts {
+    const char *voice;  /* eSpeak voice name with an optional variant: "en-us", "en-us+f3" */
+    int pitch;          /* base pitch 0 .. 100 (50 normal) */
+    int rate;           /* words per minute 80 .. 450 (175 normal) */
+    int amplitude;      /* volume 0 .. 200 (100 normal) */
+} gan_speech_opts;
+gan_speech_opts gan_speech_opts_default(void);      /* "en-us", 50, 175, 100 */
+/* Synthesises UTF-8 text. GAN_ERR_ARG for an unknown voice or a setting out of range (the
+ * message names it), GAN_ERR_IO when espeak-ng cannot start (its data missing). */
+gan_status gan_speech_synth(const char *text, const gan_speech_opts *o, gan_speech *out);
+void gan_speech_free(gan_speech *s);                 /* zeroes; safe on a zeroed struct */
+/* GAN_OK when o would synthesise: settings in range and the voice known (else the message of
+ * gan_speech_synth). */
+gan_status gan_speech_opts_check(const gan_speech_opts *o);
+/* 1 when espeak-ng knows the voice (variant included). */
+int gan_speech_voice_exists(const char *voice);
+/* Releases espeak-ng (it starts again on the next call). */
+void gan_speech_shutdown(void);
+
+/* The texts of `gan data speech` (src/speech/texts.c): one UTF-8 text per line; "\r\n" ends
+ * are accepted, empty lines and lines that start with '#' are skipped, invalid UTF-8, a NUL
+ * byte or a line over 4096 bytes is GAN_ERR_FORMAT naming file and line ("t.txt:3: invalid
+ * UTF-8"). */
+typedef struct gan_text_lines {
+    char **text;        /* n strings; owned (all), gan_text_lines_free */
+    int *line;          /* the 1-based line number of each */
+    int n;
+} gan_text_lines;
+gan_status gan_text_lines_read(const char *path, gan_text_lines *out);
+gan_status gan_text_lines_parse(const char *bytes, size_t n, const char *name, gan_text_lines *out);
+void gan_text_lines_free(gan_text_lines *t);
 
 
 /* ---- evaluation metrics (src/eval) */
