@@ -11,7 +11,7 @@
 set -eu
 
 pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev
-libcjson-dev libjpeg-dev dataset-fashion-mnist"
+libcjson-dev libjpeg-dev dataset-fashion-mnist librsvg2-dev ruby-gemojione unicode-cldr-core"
 torch_pkgs="python3-torch python3-numpy python3-scipy"
 
 for arg in "$@"; do

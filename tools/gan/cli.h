@@ -40,4 +40,5 @@ int cmd_classifier(int argc, char **argv);
 int classifier_train_file(const char *data, const char *test, const char *out,
                           const gan_classifier_opts *opts, int quiet, FILE *report);
 int cmd_bench(int argc, char **argv);
+int cmd_data_emoji(int argc, char **argv);
 #endif

@@ -6,6 +6,13 @@
 #include <dirent.h>
 #include <unistd.h>
 
+/* TEMPORARY (emoji branch): until tools/gan/data.c's dispatcher is merged. */
+static int cmd_data(int argc, char **argv) {
+    if (argc >= 1 && !strcmp(argv[0], "emoji")) return cmd_data_emoji(argc - 1, argv + 1);
+    fprintf(stderr, "gan data: usage: gan data emoji --out DIR [--size 32|64|128]\n");
+    return CLI_USAGE;
+}
+
 static const struct {
     const char *name;
     int (*run)(int, char **);
@@ -16,6 +23,8 @@ static const struct {
     {"info", cmd_info, "show what a checkpoint holds"},
     {"eval", cmd_eval, "FID, KID, precision/recall of samples or a checkpoint against a dataset"},
     {"classifier", cmd_classifier, "train or test the feature network of gan eval (a CNN per dataset)"},
+    /* TEMPORARY (emoji branch): "data" goes to tools/gan/data.c's dispatcher at merge */
+    {"data", cmd_data, "build data sets: gan data emoji --out DIR"},
     {"bench", cmd_bench, "time full GAN iterations (mlp, dcgan28, dcgan64) on random data"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
