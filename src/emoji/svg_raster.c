@@ -3,12 +3,19 @@
  * a cairo ARGB32 surface, whose pixels are premultiplied native-endian 32-bit words. */
 #include "gan.h"
 #include <librsvg/rsvg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* librsvg's messages can span lines; ours are one line */
 static gan_status refused(const char *name, GError *err) {
-    gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: librsvg refused it: %s", name,
-                            err && err->message ? err->message : "unknown error");
+    char why[300];
+    snprintf(why, sizeof why, "%s", err && err->message ? err->message : "unknown error");
+    size_t n = strlen(why);
+    while (n && (why[n - 1] == '\n' || why[n - 1] == ' ')) why[--n] = 0;
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: librsvg refused it: %s", name, why);
     if (err) g_error_free(err);
     return s;
 }
