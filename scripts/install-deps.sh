@@ -2,7 +2,8 @@
 # install-deps.sh — installs the Debian packages gan.c builds and runs with.
 #
 #   scripts/install-deps.sh          compiler, pkg-config, OpenBLAS, LAPACKE, zlib, libpng,
-#                                    libjpeg, cJSON, and the Fashion-MNIST data set
+#                                    libjpeg, cJSON, librsvg, the Fashion-MNIST data set, and
+#                                    the EmojiOne PNGs and CLDR annotations (gan data emoji)
 #   scripts/install-deps.sh --torch  also PyTorch, NumPy and SciPy (only needed to regenerate
 #                                    test fixtures or run the PyTorch benchmarks)
 #
