@@ -112,6 +112,8 @@ int gan_emoji_field_set(char **field, const char *value, size_t n) {
     if (!c) return 0;
     memcpy(c, value, n);
     c[n] = 0;
+    /* a value that starts with NUL (from a file) left a malloc'ed "" here: free it */
+    if (*field != empty_str) free(*field);
     *field = c;
     return 1;
 }
