@@ -7,7 +7,7 @@
 #   make ring       build and run the 8-Gaussians ring example (RING_FLAGS="--steps N ...")
 #   make demo       deps, build, then DCGAN on Fashion-MNIST for ~5 minutes (runs/demo)
 CC ?= cc
-PKGS := openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng
+PKGS := openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng librsvg-2.0
 ARCH ?= -march=native
 
 ifeq ($(SAN),1)

@@ -7,10 +7,10 @@
 # Each target is fuzz/fuzz_<name>.c compiled with the library's sources (all of src/, so a
 # target may call anything in gan.h). Add a target: write fuzz/fuzz_<name>.c, add <name> here.
 set -eu
-TARGETS="wav texts caption_index tags_index audio_index"
+TARGETS="wav texts caption_index tags_index audio_index vocab utf8 emoji_json cldr"
 cd "$(dirname "$0")/.."
 CC=${CC:-clang}
-PKGS="openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng"
+PKGS="openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng librsvg-2.0"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fopenmp -Iinclude -Isrc $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -fopenmp -pthread -lm"

@@ -1615,6 +1615,179 @@ gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer
 /* Reads one metadata value into buf ("" when absent). */
 gan_status gan_checkpoint_meta(const char *path, const char *key, char *buf, size_t n);
 
+/* ------------------------------------------------------------------ text (src/text) */
+/*
+ * Vocabularies turn UTF-8 strings into integer sequences and back. Two kinds:
+ *  - GAN_VOCAB_CHAR: a token is one Unicode code point (a combining mark or a ZWJ is its own
+ *    token; nothing is normalised).
+ *  - GAN_VOCAB_WORD: a word is a maximal run of characters that are neither whitespace (ASCII
+ *    space, \t \n \v \f \r, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F,
+ *    U+205F, U+3000) nor ASCII punctuation (C's ispunct); each ASCII punctuation character is
+ *    a token of its own; ASCII letters are lower-cased, other characters are kept as they are.
+ *    "Don't stop!" -> "don" "'" "t" "stop" "!".
+ * Ids: 0 = <pad>, 1 = <unk>, then (with bos_eos) 2 = <bos>, 3 = <eos>, then the tokens seen
+ * at least min_count times, most frequent first, ties in byte order of the token: the same
+ * texts always give the same vocabulary.
+ * Strings must be valid UTF-8: anything else is GAN_ERR_ARG naming the string and the byte.
+ */
+typedef enum gan_vocab_kind { GAN_VOCAB_CHAR, GAN_VOCAB_WORD } gan_vocab_kind;
+typedef struct gan_vocab gan_vocab;
+
+#define GAN_VOCAB_PAD 0
+#define GAN_VOCAB_UNK 1
+#define GAN_VOCAB_BOS 2      /* only when the vocabulary has bos/eos */
+#define GAN_VOCAB_EOS 3
+
+typedef struct gan_vocab_opts {
+    gan_vocab_kind kind;
+    int min_count;           /* tokens seen fewer times map to <unk>; <= 1 keeps all */
+    int bos_eos;             /* 1: ids 2 and 3 are <bos> and <eos>, and encode adds them */
+} gan_vocab_opts;
+
+/* Builds a vocabulary from n strings. On success *out is the caller's (gan_vocab_free). */
+gan_status gan_vocab_build(const char *const *texts, int n, const gan_vocab_opts *opts,
+                           gan_vocab **out);
+void gan_vocab_free(gan_vocab *v);                       /* NULL: no-op */
+int gan_vocab_size(const gan_vocab *v);                  /* specials included */
+gan_vocab_kind gan_vocab_get_kind(const gan_vocab *v);
+int gan_vocab_has_bos_eos(const gan_vocab *v);
+const char *gan_vocab_token(const gan_vocab *v, int id); /* "<pad>"...; NULL out of range */
+int gan_vocab_id(const gan_vocab *v, const char *token); /* GAN_VOCAB_UNK when absent */
+
+/* Splits text into token ids (no bos/eos, no padding). Returns the count, or -1 (message set,
+ * GAN_ERR_ARG) on invalid UTF-8; writes at most cap ids (the count may exceed cap). */
+int gan_vocab_tokenize(const gan_vocab *v, const char *text, int *ids, int cap);
+/* Encodes n strings as *tokens (n, T) and *lengths (n), float32 tensors in ctx holding exact
+ * integers. A sequence is [<bos>] ids [<eos>], cut to max_len (its <eos> is then lost), and
+ * padded with <pad> = 0; lengths count the ids before the padding. max_len <= 0: T is the
+ * longest sequence. GAN_ERR_ARG for invalid UTF-8 (which string, which byte). */
+gan_status gan_vocab_encode(const gan_vocab *v, gan_ctx *ctx, const char *const *texts, int n,
+                            int max_len, gan_tensor **tokens, gan_tensor **lengths);
+/* Decodes len ids (floats holding integers, as encode writes them) into a new string (the
+ * caller frees it with free()). Stops at <pad> or <eos>, skips <bos>; <unk> decodes as
+ * "<unk>"; word tokens are joined by single spaces, character tokens by nothing.
+ * GAN_ERR_ARG for an id that is not an integer in [0, size). */
+gan_status gan_vocab_decode(const gan_vocab *v, const float *ids, int len, char **out);
+
+/* File: line 1 "gan-vocab char" or "gan-vocab word", then one token per line in id order,
+ * specials included ("<pad>", "<unk>"[, "<bos>", "<eos>"]); "\\", "\n", "\r", "\t" escape a
+ * backslash, a newline, a carriage return and a tab. Saved atomically. Load refuses (with
+ * GAN_ERR_FORMAT and "path:line: what") invalid UTF-8, a bad escape, an empty line, a
+ * duplicate token, a character token of more than one code point, missing specials, and
+ * files over 64 MiB. */
+gan_status gan_vocab_save(const gan_vocab *v, const char *path);
+gan_status gan_vocab_load(const char *path, gan_vocab **out);
+/* The same parser on n bytes in memory; `name` is used in messages in place of a path. */
+gan_status gan_vocab_parse(const char *name, const char *data, size_t n, gan_vocab **out);
+
+/* ------------------------------------------------------------------ emoji (src/emoji) */
+/*
+ * The pieces of `gan data emoji`: code point keys, the sources' indexes, RGBA PNG reading,
+ * SVG rasterising (librsvg) and compositing onto white.
+ *
+ * Key: an emoji's code point sequence with every U+FE0F (variation selector 16) removed,
+ * written as lowercase hex joined by '-': "1f600", "1f468-200d-1f469-200d-1f467", "2764".
+ * The sources spell the same emoji differently (emoji-datasource "2764-fe0f.png", OpenMoji
+ * "2764-FE0F.svg", EmojiOne "2764.png"); the key is what matches them, and the file name of
+ * the built images.
+ */
+#define GAN_EMOJI_KEY_MAX 128   /* bytes of a key with its NUL: up to 16 code points */
+#define GAN_EMOJI_MAX_CPS 16
+
+/* Parses hex code points separated by '-', '_' or ' ' (any case; "U+" prefixes allowed) into
+ * a key. GAN_ERR_ARG (message names the text) for no code points, a non-hex digit, a value
+ * above U+10FFFF or a surrogate, or more than GAN_EMOJI_MAX_CPS code points. */
+gan_status gan_emoji_key_from_hex(const char *hex, char key[GAN_EMOJI_KEY_MAX]);
+/* The same from n bytes of UTF-8 text (the emoji itself). */
+gan_status gan_emoji_key_from_utf8(const char *s, size_t n, char key[GAN_EMOJI_KEY_MAX]);
+/* Key -> code points; returns the count (0 for a malformed key). */
+int gan_emoji_key_cps(const char *key, uint32_t cps[GAN_EMOJI_MAX_CPS]);
+
+typedef enum gan_emoji_style {
+    GAN_EMOJI_GOOGLE,           /* npm emoji-datasource-google 16.0.0, 64x64 RGBA PNG */
+    GAN_EMOJI_TWITTER,          /* npm emoji-datasource-twitter 16.0.0, 64x64 RGBA PNG */
+    GAN_EMOJI_OPENMOJI,         /* npm openmoji 17.0.0 color/svg */
+    GAN_EMOJI_OPENMOJI_OUTLINE, /* npm openmoji 17.0.0 black/svg: the same drawings' lines */
+    GAN_EMOJI_EMOJIONE,         /* Debian ruby-gemojione 3.3.0, 64x64 PNG */
+    GAN_EMOJI_STYLES
+} gan_emoji_style;
+const char *gan_emoji_style_name(gan_emoji_style s);  /* "google", ..., "openmoji-outline" */
+
+/* One emoji of the union of the sources. Strings are owned by the set; "" when unknown. */
+typedef struct gan_emoji_entry {
+    char key[GAN_EMOJI_KEY_MAX];
+    uint32_t cps[GAN_EMOJI_MAX_CPS];
+    int n_cps;
+    char *name;          /* OpenMoji's annotation, else emoji-datasource's name lower-cased,
+                            else CLDR's tts name */
+    char *group, *subgroup;   /* Unicode's emoji groups: "smileys-emotion", "face-smiling" */
+    char *keywords;      /* CLDR annotation keywords, joined by "|" */
+    char *tags;          /* OpenMoji tags and openmoji_tags, joined by "|" */
+    char *file[GAN_EMOJI_STYLES];   /* source image per style (a path); NULL: not in it */
+} gan_emoji_entry;
+
+typedef struct gan_emoji_set gan_emoji_set;
+gan_emoji_set *gan_emoji_set_new(void);
+void gan_emoji_set_free(gan_emoji_set *s);           /* NULL: no-op */
+int gan_emoji_set_count(const gan_emoji_set *s);
+/* Entry i (0 <= i < count); after gan_emoji_set_sort, in code point order. */
+gan_emoji_entry *gan_emoji_set_entry(gan_emoji_set *s, int i);
+gan_emoji_entry *gan_emoji_set_find(gan_emoji_set *s, const char *key);  /* NULL: absent */
+void gan_emoji_set_sort(gan_emoji_set *s);   /* by code point sequence, lexicographically */
+
+/* Readers: each adds the source's emoji to the set (an entry per key; metadata already there
+ * is kept; a key a source lists twice keeps its first file). JSON and XML errors are
+ * GAN_ERR_FORMAT naming the file (and, for XML, the line); a missing file GAN_ERR_IO.
+ *  - emoji-datasource emoji.json (`style` google or twitter): entries and skin_variations
+ *    with has_img_<style> true; images at img_dir/<image>; name, category, subcategory.
+ *  - OpenMoji data/openmoji.json: color/svg/<hexcode>.svg and black/svg/<hexcode>.svg under
+ *    pkg_dir; annotation, group, subgroups, tags, openmoji_tags.
+ *  - EmojiOne: every <HEX>[-<HEX>...].png in png_dir.
+ *  - CLDR annotations (common/annotations/en.xml, annotationsDerived/en.xml): keywords and
+ *    tts names of emoji already in the set (others are skipped).
+ * The *_parse variants read n bytes in memory; `name` stands for the path in messages. */
+gan_status gan_emoji_read_datasource(gan_emoji_set *s, const char *json_path,
+                                     const char *img_dir, gan_emoji_style style);
+gan_status gan_emoji_parse_datasource(gan_emoji_set *s, const char *name, const char *data,
+                                      size_t n, const char *img_dir, gan_emoji_style style);
+gan_status gan_emoji_read_openmoji(gan_emoji_set *s, const char *json_path, const char *pkg_dir);
+gan_status gan_emoji_parse_openmoji(gan_emoji_set *s, const char *name, const char *data,
+                                    size_t n, const char *pkg_dir);
+gan_status gan_emoji_read_emojione(gan_emoji_set *s, const char *png_dir);
+gan_status gan_emoji_read_cldr(gan_emoji_set *s, const char *xml_path);
+gan_status gan_emoji_parse_cldr(gan_emoji_set *s, const char *name, const char *data, size_t n);
+
+/* The index, a TSV file written atomically: a header line
+ *   codepoint name group subgroup keywords openmoji_tags styles
+ * then one line per entry in set order; styles lists the styles that have it, comma-separated
+ * ("google,twitter,emojione"); tabs and newlines inside fields become spaces. have[i][style]
+ * (NULL: use file[style] != NULL) says which styles were really built. */
+gan_status gan_emoji_index_write(gan_emoji_set *s, const char *path,
+                                 const uint8_t (*have)[GAN_EMOJI_STYLES]);
+
+/* Images. All outputs are (size, size, 3) RGB bytes composited onto white.
+ * Straight alpha (PNG): out = a*c + (1-a)*255, i.e. round((a*c + (255-a)*255) / 255) in
+ * integers (exact; never a tie). Premultiplied alpha (cairo ARGB32, what librsvg renders):
+ * out = c + (255 - a), exact in integers. */
+void gan_composite_straight(const uint8_t *rgba, int64_t n_pixels, uint8_t *rgb);
+void gan_composite_premul(const uint32_t *argb32, int64_t n_pixels, uint8_t *rgb);
+/* Straight-alpha (h, w, 4) -> (size, size, 3) on white. Compositing happens first, at the
+ * source size. Downscaling by an integer factor f is a box filter: the mean of f x f
+ * composited values (exact integer sums, rounded half up). Anything else (64 -> 128) is
+ * bilinear with half-pixel centres and clamped edges (PyTorch's align_corners=False), in
+ * double, rounded half up. GAN_ERR_ARG for a non-square source or size < 1. */
+gan_status gan_emoji_resize_rgba(const uint8_t *rgba, int h, int w, int size, uint8_t *rgb);
+/* Reads a PNG of any colour type as straight-alpha RGBA8 (palette + tRNS, grey, 16-bit all
+ * expanded). On success *rgba is the caller's (free()). GAN_ERR_IO / GAN_ERR_FORMAT with the
+ * path. Refuses images over 4096 x 4096. */
+gan_status gan_png_read_rgba(const char *path, uint8_t **rgba, int *h, int *w);
+/* Renders an SVG (file, or n bytes in memory named `name`) into a size x size viewport with
+ * librsvg (aspect ratio kept, centred, as rsvg-convert -w size -h size), composited onto white.
+ * GAN_ERR_FORMAT "<file>: librsvg refused it: <why>" when librsvg cannot parse or render it. */
+gan_status gan_svg_render_file(const char *path, int size, uint8_t *rgb);
+gan_status gan_svg_render_data(const char *name, const void *data, size_t n, int size,
+                               uint8_t *rgb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 # install-deps.sh — installs the Debian packages gan.c builds and runs with.
 #
 #   scripts/install-deps.sh          compiler, pkg-config, OpenBLAS, LAPACKE, zlib, libpng,
-#                                    libjpeg, cJSON, FFTW3, eSpeak NG and the Fashion-MNIST data set
+#                                    libjpeg, cJSON, FFTW3, eSpeak NG, librsvg, the Fashion-MNIST data set,
+#                                    and the EmojiOne PNGs and CLDR annotations (gan data emoji)
 #   scripts/install-deps.sh --torch  also PyTorch, NumPy and SciPy (only needed to regenerate
 #                                    test fixtures or run the PyTorch benchmarks)
 #
@@ -11,7 +12,7 @@
 set -eu
 
 pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev
-libcjson-dev libjpeg-dev libfftw3-dev libespeak-ng-dev espeak-ng-data dataset-fashion-mnist"
+libcjson-dev libjpeg-dev libfftw3-dev libespeak-ng-dev espeak-ng-data dataset-fashion-mnist librsvg2-dev ruby-gemojione unicode-cldr-core"
 torch_pkgs="python3-torch python3-numpy python3-scipy"
 
 for arg in "$@"; do

@@ -43,4 +43,5 @@ int cmd_bench(int argc, char **argv);
 /* `gan data KIND` (data.c) and its kinds (data_<kind>.c). */
 int cmd_data(int argc, char **argv);
 int cmd_data_speech(int argc, char **argv);
+int cmd_data_emoji(int argc, char **argv);
 #endif

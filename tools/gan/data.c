@@ -8,6 +8,7 @@ static const struct {
     const char *what;
 } kinds[] = {
     {"speech", cmd_data_speech, "spoken sentences (espeak-ng): WAVs + an index with phoneme times"},
+    {"emoji", cmd_data_emoji, "five emoji styles (Google, Twitter, OpenMoji colour and outline, EmojiOne) + an index"},
 };
 #define N_KINDS (int)(sizeof kinds / sizeof kinds[0])
 

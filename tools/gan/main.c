@@ -16,7 +16,7 @@ static const struct {
     {"info", cmd_info, "show what a checkpoint holds"},
     {"eval", cmd_eval, "FID, KID, precision/recall of samples or a checkpoint against a dataset"},
     {"classifier", cmd_classifier, "train or test the feature network of gan eval (a CNN per dataset)"},
-    {"data", cmd_data, "build a data set (speech: spoken sentences with phoneme times)"},
+    {"data", cmd_data, "build a data set: speech (spoken sentences with phoneme times), emoji (five styles)"},
     {"bench", cmd_bench, "time full GAN iterations (mlp, dcgan28, dcgan64) on random data"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
