@@ -1335,6 +1335,8 @@ int gan_module_output_shape(const gan_module *m, int *shape);
 /* 1 when a block mixes the samples of a batch (batch norm in training): per-sample input
  * gradients, as gradient penalties need, are then wrong. */
 int gan_module_mixes_batch(const gan_module *m);
+/* How many weights of the net are spectrally normalised. */
+int gan_module_num_spectral_norms(const gan_module *m);
 
 /* Writing a block. A block type is registered once by name; its build reads options and input
  * shapes through gan_block_*, declares parameters in gan_block_net and sets the output shape;
@@ -1378,55 +1380,51 @@ gan_status gan_block_spectral_norm(gan_block_build *b, gan_spectral_norm *sn, ga
 /* A per-instance key for blocks that draw random numbers (dropout): (net seed, unique id). */
 uint64_t gan_block_id(gan_block_build *b);
 
-/* -- the model zoo (src/gan/models.c) */
-
-typedef enum gan_model_kind {
-    GAN_MODEL_MLP,     /* G nz-256-512-1024-C*H*W, D C*H*W-512-256-1, LeakyReLU 0.2, tanh */
-    GAN_MODEL_DCGAN28, /* the 28x28 DCGAN: linear->128x7x7, two conv-transposes; conv D */
-    GAN_MODEL_DCGAN,   /* pytorch/examples' DCGAN for 32/64/128 pixels, --ngf/--ndf */
-    GAN_MODEL_RESNET,  /* SNGAN's ResNet G and D (Miyato et al. 2018) for 32 and 64 pixels, and
-                        * 28 (G from 7x7 with 2 up-blocks, D down to 7x7) */
-} gan_model_kind;
-
-/* How D normalises its hidden conv layers (DCGAN models; the MLP and ResNet D have none). */
-typedef enum gan_d_norm {
-    GAN_D_NORM_BATCH,  /* batch norm, as DCGAN */
-    GAN_D_NORM_LAYER,  /* layer norm over (C, H, W): WGAN-GP's choice, batch norm breaks its penalty */
-    GAN_D_NORM_NONE,
-} gan_d_norm;
+/* -- models: a G and a D built from one spec (src/gan/models.c)
+ *
+ * The zoo is spec files under models/ (mlp, dcgan28, dcgan, resnet); a user's own spec file is
+ * a model just the same. A GAN spec declares the params nz, channels and size and has nets
+ * "G" (input z: (nz)) and "D" (input image: (channels, size, size), output (1)). */
 
 typedef struct gan_model_config {
-    gan_model_kind kind;
-    int nz;           /* noise dimension (100) */
-    int channels;     /* image channels */
-    int size;         /* image height = width */
-    int ngf, ndf;     /* DCGAN widths (64); ResNet block widths */
-    gan_d_norm d_norm;
-    int sn;           /* spectral norm on every conv and linear weight of D */
-    int pyramid;      /* ResNet: widths double at each halving of the grid, ngf/ndf being the
-                       * full-resolution width (BigGAN's channel multipliers); 0: SNGAN's
-                       * constant width */
+    const char *spec;     /* a zoo name ("dcgan") or a path ending in .json */
+    int nz;               /* noise dimension; 0: the spec's default */
+    int channels, size;   /* image channels and height = width; 0: the spec's default */
+    int ngf, ndf;         /* widths, where the spec declares them; 0: the spec's default */
+    const char *d_norm;   /* D's hidden norm "batch" | "layer" | "none", where declared; NULL: default */
+    int sn;               /* spectral norm in D: 1 on, -1 off, 0 the spec's default */
+    int pyramid;          /* ResNet widths double as the grid halves: 1 on, -1 off, 0 default */
 } gan_model_config;
+
+/* The resolved settings of a built model (the spec's params after every override). */
+typedef struct gan_model_info {
+    const char *name;     /* the spec's name ("resnet", or a user file's) */
+    int nz, channels, size;
+    int sn;               /* D has spectrally normalised weights */
+} gan_model_info;
 
 typedef struct gan_model gan_model;
 
-/* Checks the configuration (GAN_ERR_ARG with a message naming the bad value), builds G and D
- * and initialises them from `seed` (DCGAN init: conv and BN weights N(0,0.02)/N(1,0.02)). */
+/* Opens cfg->spec, applies the fields that are set (GAN_ERR_ARG naming the setting when the
+ * spec does not declare it or the value is out of range), checks the spec's "require", builds
+ * G and D and initialises them from `seed` (G from seed*2+1, D from seed*2+2; the spec's
+ * init scheme; spectral-norm vectors). */
 gan_status gan_model_new(const gan_model_config *cfg, uint64_t seed, gan_model **out);
+/* The same from a spec whose params are already set; takes the spec (freed on failure too). */
+gan_status gan_model_from_spec(gan_spec *spec, uint64_t seed, gan_model **out);
 void gan_model_free(gan_model *m);
-const char *gan_model_kind_name(gan_model_kind k);
-gan_status gan_model_kind_parse(const char *s, gan_model_kind *out);
-const gan_model_config *gan_model_cfg(const gan_model *m);
+const gan_model_info *gan_model_get_info(const gan_model *m);
+const gan_spec *gan_model_spec(const gan_model *m);
 gan_net *gan_model_G(gan_model *m);
 gan_net *gan_model_D(gan_model *m);
+gan_module *gan_model_G_module(gan_model *m);
+gan_module *gan_model_D_module(gan_model *m);
 /* z (N, nz) -> images (N, C, size, size) in [-1, 1] */
 gan_tensor *gan_model_generate(gan_ctx *ctx, gan_model *m, gan_tensor *z);
 /* images (N, C, size, size) -> logits (N, 1) */
 gan_tensor *gan_model_discriminate(gan_ctx *ctx, gan_model *m, gan_tensor *x);
 /* gan_model_discriminate as a gan_d_forward_fn (ud = the model), for the penalties. */
 gan_tensor *gan_model_d_forward(gan_ctx *ctx, void *model, gan_tensor *x);
-const char *gan_d_norm_name(gan_d_norm n);
-gan_status gan_d_norm_parse(const char *s, gan_d_norm *out);
 
 /* -- players, terms and one training step (src/gan/game.c, src/gan/terms.c, src/gan/stats.c)
  *
@@ -1553,7 +1551,7 @@ typedef struct gan_train_opts {
 gan_train_opts gan_train_opts_default(void);
 /* GAN_ERR_ARG with a message naming the setting ("gp", "r1", ...) when the options
  * contradict the model (a gradient penalty through batch norm) or each other. */
-gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config *mc);
+gan_status gan_train_opts_check(const gan_train_opts *o, gan_model *m);
 
 /* The game of players "D" (every iteration: loss_d [+ gp] [+ r1], clip) and "G" (every
  * n_critic iterations: loss_g, EMA), sharing z (randn stream 2k+1 of the seed) and fake = G(z)

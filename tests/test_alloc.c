@@ -86,8 +86,8 @@ static size_t heap_in_use(void) {
  * the arena to recycle them (fused batch norm + act, LeakyReLU in place, gradients released
  * and reused in gan_backward, a no-graph G forward handing back its intermediates). */
 static void test_dcgan_trainer(void) {
-    gan_model_config mc = {.kind = GAN_MODEL_DCGAN, .nz = 16, .channels = 3, .size = 32,
-                           .ngf = 16, .ndf = 16, .d_norm = GAN_D_NORM_BATCH};
+    gan_model_config mc = {.spec = "dcgan", .nz = 16, .channels = 3, .size = 32,
+                           .ngf = 16, .ndf = 16, .d_norm = "batch"};
     gan_model *m;
     GAN_ASSERT(gan_model_new(&mc, 1, &m) == GAN_OK);
     gan_train_opts o = gan_train_opts_default();

@@ -45,7 +45,7 @@ static void test_warmup(void) {
              gan_ema_warmup_decay(0.999f, 1000000) == 0.999f;
     th_check(ok, "ema warm-up: min(decay, (1 + k) / (10 + k))", "k 0: %g, k 890: %g",
              (double)gan_ema_warmup_decay(0.999f, 0), (double)gan_ema_warmup_decay(0.999f, 890));
-    gan_model_config mc = {.kind = GAN_MODEL_MLP, .nz = 8, .channels = 1, .size = 4};
+    gan_model_config mc = {.spec = "mlp", .nz = 8, .channels = 1, .size = 4};
     gan_model *m;
     GAN_ASSERT(gan_model_new(&mc, 3, &m) == GAN_OK);
     gan_train_opts o = gan_train_opts_default();

@@ -46,7 +46,7 @@ static void resnet_size(int size, int b, int ups, int n_down, int pyramid) {
     enum { N = 3, NZ = 16, CH = 8, DCH = 6, C = 1 };
     char name[96];
     const char *kind = pyramid ? "pyramid" : "constant";
-    gan_model_config mc = {.kind = GAN_MODEL_RESNET, .nz = NZ, .channels = C, .size = size,
+    gan_model_config mc = {.spec = "resnet", .sn = -1, .nz = NZ, .channels = C, .size = size,
                            .ngf = CH, .ndf = DCH, .pyramid = pyramid};
     gan_model *m;
     GAN_ASSERT(gan_model_new(&mc, 5, &m) == GAN_OK);
@@ -79,7 +79,7 @@ static void resnet_size(int size, int b, int ups, int n_down, int pyramid) {
 static void refused_sizes(void) {
     int sizes[] = {14, 16, 48, 56, 128};
     for (int i = 0; i < 5; i++) {
-        gan_model_config mc = {.kind = GAN_MODEL_RESNET, .nz = 8, .channels = 1, .size = sizes[i],
+        gan_model_config mc = {.spec = "resnet", .sn = -1, .nz = 8, .channels = 1, .size = sizes[i],
                                .ngf = 4, .ndf = 4};
         gan_model *m = NULL;
         gan_status s = gan_model_new(&mc, 1, &m);
@@ -100,7 +100,7 @@ static void refused_sizes(void) {
  * rounding, the gradients always to 5e-2, and to rounding (1e-4) in at least 2 batches; a
  * wrong tile or transform breaks every batch. */
 static void dcgan_winograd(void) {
-    gan_model_config mc = {.kind = GAN_MODEL_DCGAN28, .nz = 100, .channels = 1, .size = 28,
+    gan_model_config mc = {.spec = "dcgan28", .nz = 100, .channels = 1, .size = 28,
                            .ngf = 64, .ndf = 64};
     gan_model *m = NULL;
     GAN_ASSERT(gan_model_new(&mc, 3, &m) == GAN_OK);
@@ -156,11 +156,11 @@ int main(void) {
         resnet_size(64, 4, 4, 3, pyramid);
     }
     refused_sizes();
-    gan_model_config dc = {.kind = GAN_MODEL_DCGAN28, .nz = 8, .channels = 1, .size = 28,
+    gan_model_config dc = {.spec = "dcgan28", .nz = 8, .channels = 1, .size = 28,
                            .ngf = 4, .ndf = 4, .pyramid = 1};
     gan_model *m = NULL;
     gan_status s = gan_model_new(&dc, 1, &m);
-    th_check(s == GAN_ERR_ARG && !m && strstr(gan_last_error(), "--pyramid"),
+    th_check(s == GAN_ERR_ARG && !m && strstr(gan_last_error(), "pyramid"),
              "--pyramid refused for dcgan28", "status %d: %s", (int)s, gan_last_error());
     dcgan_winograd();
     return th_done("test_models");

@@ -7,6 +7,16 @@
 
 #define FORMAT "gan.c-checkpoint-1"
 
+static gan_status meta_int(gan_st_file *f, const char *path, const char *key, int64_t *out);
+
+static gan_status meta_int_as(gan_st_file *f, const char *path, const char *key, int *out) {
+    int64_t v = 0;
+    gan_status s = meta_int(f, path, key, &v);
+    if (!s && (v < INT32_MIN || v > INT32_MAX)) s = gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is out of range", path, key);
+    *out = (int)v;
+    return s;
+}
+
 static gan_status meta_int(gan_st_file *f, const char *path, const char *key, int64_t *out) {
     const char *v = gan_st_meta(f, key);
     char *end;
@@ -19,66 +29,79 @@ static gan_status meta_int(gan_st_file *f, const char *path, const char *key, in
 
 /* ---------------------------------------------------------------- the model's metadata */
 
-/* The model's keys: gan.model, gan.nz, gan.channels, gan.size, gan.ngf, gan.ndf, gan.d_norm,
- * gan.sn, gan.pyramid (only when set). */
+/* The model's keys: gan.spec (the spec as JSON with its resolved params: enough to rebuild the
+ * model from the file alone), gan.model (its name), gan.nz, gan.channels, gan.size. */
 static void write_model_meta(gan_st_writer *w, gan_model *m) {
-    const gan_model_config *c = gan_model_cfg(m);
-    gan_st_set_meta(w, "gan.model", gan_model_kind_name(c->kind));
-    gan_st_set_meta_i64(w, "gan.nz", c->nz);
-    gan_st_set_meta_i64(w, "gan.channels", c->channels);
-    gan_st_set_meta_i64(w, "gan.size", c->size);
-    gan_st_set_meta_i64(w, "gan.ngf", c->ngf);
-    gan_st_set_meta_i64(w, "gan.ndf", c->ndf);
-    gan_st_set_meta(w, "gan.d_norm", gan_d_norm_name(c->d_norm));
-    gan_st_set_meta_i64(w, "gan.sn", c->sn);
-    if (c->pyramid) gan_st_set_meta_i64(w, "gan.pyramid", c->pyramid);
+    const gan_model_info *in = gan_model_get_info(m);
+    char *spec = gan_spec_to_json(gan_model_spec(m));
+    gan_st_set_meta(w, "gan.spec", spec);
+    gan_free(spec);
+    gan_st_set_meta(w, "gan.model", in->name);
+    gan_st_set_meta_i64(w, "gan.nz", in->nz);
+    gan_st_set_meta_i64(w, "gan.channels", in->channels);
+    gan_st_set_meta_i64(w, "gan.size", in->size);
 }
 
-static gan_status optional_flag(gan_st_file *f, const char *path, const char *key, int *out) {
+static gan_status optional_int(gan_st_file *f, const char *path, const char *key, int *out) {
     int64_t v = 0;  /* absent in files written before the option existed */
     gan_status s = gan_st_meta(f, key) ? meta_int(f, path, key, &v) : GAN_OK;
-    *out = v != 0;
+    *out = (int)v;
     return s;
 }
 
-/* The model configuration those keys describe (the other half of write_model_meta). */
-static gan_status read_model_config(gan_st_file *f, const char *path, gan_model_config *c) {
+/* Files written before gan.spec: the zoo model and the settings gan.c had then. */
+static gan_status legacy_spec(gan_st_file *f, const char *path, gan_spec **out) {
+    static const char *const kinds[] = {"mlp", "dcgan28", "dcgan", "resnet", NULL};
+    const char *kind = gan_st_meta(f, "gan.model");
+    int k = 0;
+    while (kind && kinds[k] && strcmp(kinds[k], kind)) k++;
+    if (!kind || !kinds[k]) return gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s'", path, kind ? kind : "(none)");
+    gan_model_config c = {.spec = kind, .d_norm = gan_st_meta(f, "gan.d_norm")};
+    int sn = 0, pyramid = 0;
+    gan_status s = meta_int_as(f, path, "gan.nz", &c.nz);
+    if (!s) s = meta_int_as(f, path, "gan.channels", &c.channels);
+    if (!s) s = meta_int_as(f, path, "gan.size", &c.size);
+    if (!s) s = meta_int_as(f, path, "gan.ngf", &c.ngf);
+    if (!s) s = meta_int_as(f, path, "gan.ndf", &c.ndf);
+    if (!s) s = optional_int(f, path, "gan.sn", &sn);
+    if (!s) s = optional_int(f, path, "gan.pyramid", &pyramid);
+    if (s) return s;
+    c.sn = sn ? 1 : -1;
+    c.pyramid = pyramid ? 1 : -1;
+    gan_model *m;
+    if ((s = gan_model_new(&c, 0, &m))) return gan_fail(GAN_ERR_FORMAT, "%s: %s", path, gan_last_error());
+    char *json = gan_spec_to_json(gan_model_spec(m));
+    s = gan_spec_parse(json, strlen(json), path, out);
+    gan_free(json);
+    gan_model_free(m);
+    return s;
+}
+
+/* The spec the file's model was built from (the other half of write_model_meta). */
+static gan_status read_spec(gan_st_file *f, const char *path, gan_spec **out) {
+    *out = NULL;
     const char *fmt = gan_st_meta(f, "format");
     if (!fmt || strcmp(fmt, FORMAT))
         return gan_fail(GAN_ERR_FORMAT, "%s: not a gan.c checkpoint (format '%s', expected '%s')",
                         path, fmt ? fmt : "(none)", FORMAT);
-    const char *kind = gan_st_meta(f, "gan.model");
-    if (!kind || gan_model_kind_parse(kind, &c->kind))
-        return gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s'", path, kind ? kind : "(none)");
-    int64_t v[5];
-    const char *keys[5] = {"gan.nz", "gan.channels", "gan.size", "gan.ngf", "gan.ndf"};
-    for (int i = 0; i < 5; i++) {
-        gan_status s = meta_int(f, path, keys[i], &v[i]);
-        if (s) return s;
-    }
-    c->nz = (int)v[0];
-    c->channels = (int)v[1];
-    c->size = (int)v[2];
-    c->ngf = (int)v[3];
-    c->ndf = (int)v[4];
-    const char *norm = gan_st_meta(f, "gan.d_norm");
-    if (norm && gan_d_norm_parse(norm, &c->d_norm))
-        return gan_fail(GAN_ERR_FORMAT, "%s: unknown gan.d_norm '%s'", path, norm);
-    gan_status s = optional_flag(f, path, "gan.sn", &c->sn);
-    if (!s) s = optional_flag(f, path, "gan.pyramid", &c->pyramid);
-    return s;
+    const char *spec = gan_st_meta(f, "gan.spec");
+    if (!spec) return legacy_spec(f, path, out);
+    return gan_spec_parse(spec, strlen(spec), path, out);
 }
 
+/* Same spec, same resolved params: the JSON of both is the same text. */
 static gan_status check_same_model(gan_st_file *f, const char *path, gan_model *m) {
-    gan_model_config c = {0};
-    gan_status s = read_model_config(f, path, &c);
-    const gan_model_config *mc = gan_model_cfg(m);
-    if (!s && (c.kind != mc->kind || c.nz != mc->nz || c.channels != mc->channels ||
-               c.size != mc->size || c.ngf != mc->ngf || c.ndf != mc->ndf ||
-               c.d_norm != mc->d_norm || c.sn != mc->sn || c.pyramid != mc->pyramid))
-        s = gan_fail(GAN_ERR_MISMATCH, "%s: holds a %s model (%dx%dx%d, nz %d), not the %s being trained",
-                     path, gan_model_kind_name(c.kind), c.channels, c.size, c.size, c.nz,
-                     gan_model_kind_name(mc->kind));
+    gan_spec *spec;
+    gan_status s = read_spec(f, path, &spec);
+    if (s) return s;
+    char *a = gan_spec_to_json(spec), *b = gan_spec_to_json(gan_model_spec(m));
+    if (strcmp(a, b))
+        s = gan_fail(GAN_ERR_MISMATCH, "%s: holds another model (%s) than the %s being trained "
+                     "(different spec or params)", path, gan_spec_name(spec),
+                     gan_model_get_info(m)->name);
+    gan_free(a);
+    gan_free(b);
+    gan_spec_free(spec);
     return s;
 }
 
@@ -202,10 +225,10 @@ gan_status gan_checkpoint_load_model(const char *path, int use_ema, gan_model **
     gan_st_file *f;
     gan_status s = gan_st_open(path, &f);
     if (s) return s;
-    gan_model_config c = {0};
-    s = read_model_config(f, path, &c);
+    gan_spec *spec;
+    s = read_spec(f, path, &spec);
     gan_model *m = NULL;
-    if (!s) s = gan_model_new(&c, 0, &m);
+    if (!s) s = gan_model_from_spec(spec, 0, &m);
     if (!s) s = gan_st_read_net(f, gan_model_G(m), "G", 0);
     if (!s) s = gan_st_read_net(f, gan_model_D(m), "D", 0);
     if (!s && use_ema && has_ema(f)) s = ema_tensors(NULL, f, gan_model_G(m), "G", NULL);

@@ -10,15 +10,10 @@ gan_train_opts gan_train_opts_default(void) {
                             .optim = GAN_OPTIM_ADAM, .r1_every = 1};
 }
 
-/* Whether D mixes the samples of a batch (batch norm), so per-sample input gradients — and a
- * penalty built on them — are wrong. Asked of the model's configuration for now. */
-static int d_mixes_batch(const gan_model_config *mc) {
-    return (mc->kind == GAN_MODEL_DCGAN28 || mc->kind == GAN_MODEL_DCGAN) &&
-           mc->d_norm == GAN_D_NORM_BATCH;
-}
-
-gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config *mc) {
-    if ((o->gp > 0 || o->r1 > 0) && d_mixes_batch(mc))
+gan_status gan_train_opts_check(const gan_train_opts *o, gan_model *m) {
+    /* batch norm in D mixes the samples of a batch: per-sample input gradients, and a penalty
+     * built on them, are wrong (asked of D's blocks) */
+    if ((o->gp > 0 || o->r1 > 0) && gan_module_mixes_batch(gan_model_D_module(m)))
         return gan_fail(GAN_ERR_ARG, "%s: D uses batch norm, which mixes the samples of a batch, so "
                         "the per-sample input gradients of the penalty are wrong; use d_norm layer "
                         "(as the WGAN-GP paper) or d_norm none", o->gp > 0 ? "gp" : "r1");
@@ -27,7 +22,7 @@ gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config 
     if (o->clip < 0) return gan_fail(GAN_ERR_ARG, "clip: must be >= 0 (got %g)", (double)o->clip);
     if (o->r1_every < 1) return gan_fail(GAN_ERR_ARG, "r1_every: must be at least 1");
     if (o->ema < 0 || o->ema >= 1) return gan_fail(GAN_ERR_ARG, "ema: must be in [0, 1) (e.g. 0.999)");
-    if (o->loss == GAN_LOSS_WGAN && o->gp == 0 && o->clip == 0 && o->r1 == 0 && !mc->sn)
+    if (o->loss == GAN_LOSS_WGAN && o->gp == 0 && o->clip == 0 && o->r1 == 0 && !gan_model_get_info(m)->sn)
         return gan_fail(GAN_ERR_ARG, "loss: wgan needs a Lipschitz constraint on D: gp 10, clip 0.01 or sn");
     return GAN_OK;
 }
@@ -36,7 +31,7 @@ gan_status gan_train_opts_check(const gan_train_opts *o, const gan_model_config 
 static void prepare(gan_ctx *ctx, gan_game *g, gan_step_io *io) {
     gan_trainer *t = g->prepare_ud;
     int B = gan_batch_get(io->batch, "image")->shape[0];
-    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(B, gan_model_cfg(t->model)->nz), io->seed,
+    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(B, gan_model_get_info(t->model)->nz), io->seed,
                               2 * (uint64_t)io->step + 1);
     gan_batch_put(io->batch, "z", z);
     gan_batch_put(io->batch, "fake", gan_model_generate(ctx, t->model, z));

@@ -590,6 +590,7 @@ void gan_module_init(gan_module *m, uint64_t seed) {
 gan_net *gan_module_net(gan_module *m) { return m->net; }
 int gan_module_num_inputs(const gan_module *m) { return m->n_inputs; }
 int gan_module_mixes_batch(const gan_module *m) { return m->mixes_batch; }
+int gan_module_num_spectral_norms(const gan_module *m) { return m->n_sns; }
 
 const char *gan_module_input_name(const gan_module *m, int i) {
     GAN_ASSERT(i >= 0 && i < m->n_inputs);

@@ -16,9 +16,26 @@ typedef struct parser {
     char *err;
     size_t errn;
     int failed, depth;
+    int dead;   /* > 0 while evaluating a branch that ?:, && or || will not use */
 } parser;
 
 static int fail(parser *ps, const char *fmt, ...) {
+    if (!ps->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ps->err, ps->errn, fmt, ap);
+        va_end(ap);
+    }
+    ps->failed = 1;
+    return 0;
+}
+
+/* An error of value (overflow, division by zero, log2 of a non-power) in a branch that is not
+ * taken is no error: "size == 28 ? 2 : log2(size/8)" must work for size 28. Syntax errors and
+ * unknown names are still reported there. */
+static int value_fail(parser *ps, int64_t *r, const char *fmt, ...) {
+    *r = 0;
+    if (ps->dead) return 1;
     if (!ps->failed) {
         va_list ap;
         va_start(ap, fmt);
@@ -53,18 +70,18 @@ static int ternary(parser *ps, spec_val *v);
 /* checked int64 arithmetic */
 static int arith(parser *ps, char op, int64_t a, int64_t b, int64_t *r) {
     switch (op) {
-    case '+': if (__builtin_add_overflow(a, b, r)) return fail(ps, "integer overflow in %lld + %lld", (long long)a, (long long)b); return 1;
-    case '-': if (__builtin_sub_overflow(a, b, r)) return fail(ps, "integer overflow in %lld - %lld", (long long)a, (long long)b); return 1;
-    case '*': if (__builtin_mul_overflow(a, b, r)) return fail(ps, "integer overflow in %lld * %lld", (long long)a, (long long)b); return 1;
+    case '+': if (__builtin_add_overflow(a, b, r)) return value_fail(ps, r, "integer overflow in %lld + %lld", (long long)a, (long long)b); return 1;
+    case '-': if (__builtin_sub_overflow(a, b, r)) return value_fail(ps, r, "integer overflow in %lld - %lld", (long long)a, (long long)b); return 1;
+    case '*': if (__builtin_mul_overflow(a, b, r)) return value_fail(ps, r, "integer overflow in %lld * %lld", (long long)a, (long long)b); return 1;
     case '/': case '%':
-        if (b == 0) return fail(ps, "division by zero");
-        if (a == INT64_MIN && b == -1) return fail(ps, "integer overflow in division");
+        if (b == 0) return value_fail(ps, r, "division by zero");
+        if (a == INT64_MIN && b == -1) return value_fail(ps, r, "integer overflow in division");
         *r = op == '/' ? a / b : a % b;
         return 1;
     case '<': case '>':
-        if (b < 0 || b > 62) return fail(ps, "shift by %lld (allowed: 0..62)", (long long)b);
+        if (b < 0 || b > 62) return value_fail(ps, r, "shift by %lld (allowed: 0..62)", (long long)b);
         if (op == '>') { *r = a >> b; return 1; }
-        if (a < 0 || a > (INT64_MAX >> b)) return fail(ps, "integer overflow in %lld << %lld", (long long)a, (long long)b);
+        if (a < 0 || a > (INT64_MAX >> b)) return value_fail(ps, r, "integer overflow in %lld << %lld", (long long)a, (long long)b);
         *r = a << b;
         return 1;
     }
@@ -95,8 +112,10 @@ static int call(parser *ps, const char *name, size_t len, spec_val *v) {
     }
     if (is_name(name, len, "log2")) {
         if (n != 1) return fail(ps, "log2 takes 1 argument");
-        if (a[0].i <= 0 || (a[0].i & (a[0].i - 1)))
-            return fail(ps, "log2(%lld): not a power of two", (long long)a[0].i);
+        if (a[0].i <= 0 || (a[0].i & (a[0].i - 1))) {
+            *v = ival(0);
+            return value_fail(ps, &v->i, "log2(%lld): not a power of two", (long long)a[0].i);
+        }
         int k = 0;
         while ((a[0].i >> k) > 1) k++;
         *v = ival(k);
@@ -213,7 +232,12 @@ static int binary(parser *ps, int level, spec_val *v) {
     const char *op;
     while (match_op(ps, level, &op)) {
         spec_val b;
-        if (!binary(ps, level - 1, &b) || !apply(ps, op, v, &b)) return 0;
+        /* the right side of a decided && or || is parsed but not used */
+        int skip_rhs = !v->is_str && ((!strcmp(op, "&&") && !v->i) || (!strcmp(op, "||") && v->i));
+        ps->dead += skip_rhs;
+        int ok = binary(ps, level - 1, &b);
+        ps->dead -= skip_rhs;
+        if (!ok || !apply(ps, op, v, &b)) return 0;
     }
     return 1;
 }
@@ -223,9 +247,15 @@ static int ternary(parser *ps, spec_val *v) {
     int ok = binary(ps, 6, v);
     if (ok && eat(ps, "?")) {
         spec_val a, b;
-        ok = need_int(ps, v, "?") && ternary(ps, &a);
+        ok = need_int(ps, v, "?");
+        int cond = ok && v->i;
+        ps->dead += ok && !cond;
+        ok = ok && ternary(ps, &a);
+        ps->dead -= ok ? !cond : 0;
         if (ok && !eat(ps, ":")) ok = fail(ps, "expected ':' in ?:");
+        ps->dead += ok && cond;
         ok = ok && ternary(ps, &b);
+        ps->dead -= ok ? cond : 0;
         if (ok) *v = v->i ? a : b;
     }
     ps->depth--;
@@ -234,7 +264,7 @@ static int ternary(parser *ps, spec_val *v) {
 
 int spec_eval(const char *expr, spec_lookup_fn lookup, void *ud, spec_val *out, char *err,
               size_t errn) {
-    parser ps = {expr, lookup, ud, err, errn, 0, 0};
+    parser ps = {expr, lookup, ud, err, errn, 0, 0, 0};
     if (!ternary(&ps, out)) return 0;
     skip(&ps);
     if (*ps.p) return fail(&ps, "unexpected '%s' after the expression", ps.p);

@@ -136,21 +136,34 @@ gan_status gan_spec_eval_int(const gan_spec *s, const char *expr, int64_t *out) 
     return GAN_OK;
 }
 
-gan_status gan_spec_check(const gan_spec *s) {
-    spec_scope sc;
-    gan_status st = spec_scope_init(&sc, s);
-    if (st) return st;
+/* The "require" checks in scope sc. With `params_only` (a scope without the lets), a check that
+ * cannot be evaluated is skipped: it reads a let, and comes again in the full scope. */
+static gan_status check_requires(const gan_spec *s, const spec_scope *sc, int params_only) {
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s->root, "require");
     for (const cJSON *r = req ? req->child : NULL; r; r = r->next) {
         char err[700], msg[512];
         spec_val v;
-        if (!spec_scope_eval(&sc, cJSON_GetArrayItem(r, 0), &v, err, sizeof err))
+        if (!spec_scope_eval(sc, cJSON_GetArrayItem(r, 0), &v, err, sizeof err)) {
+            if (params_only) continue;
             return gan_fail(GAN_ERR_FORMAT, "%s: require: %s", s->origin, err);
+        }
         if (v.is_str) return gan_fail(GAN_ERR_FORMAT, "%s: require: a condition, not a string", s->origin);
         if (v.i) continue;
-        if (!spec_expand(&sc, cJSON_GetArrayItem(r, 1)->valuestring, msg, sizeof msg, err, sizeof err))
+        if (!spec_expand(sc, cJSON_GetArrayItem(r, 1)->valuestring, msg, sizeof msg, err, sizeof err)) {
+            if (params_only) continue;
             return gan_fail(GAN_ERR_FORMAT, "%s: require message: %s", s->origin, err);
+        }
         return gan_fail(GAN_ERR_ARG, "model %s: %s", s->name, msg);
     }
     return GAN_OK;
+}
+
+/* Requires over the params come first: a size the model does not support is reported as the
+ * spec words it, not as whatever a let computed from it fails with ("log2(12)"). */
+gan_status gan_spec_check(const gan_spec *s) {
+    spec_scope sc = {.spec = s};
+    gan_status st = check_requires(s, &sc, 1);
+    if (!st) st = spec_scope_init(&sc, s);
+    if (!st) st = check_requires(s, &sc, 0);
+    return st;
 }

@@ -43,14 +43,15 @@ static double median(double *v, int n) {
 
 /* Forward FLOPs of G and D on a batch of B (2 per multiply-add of conv, conv-transpose, linear). */
 static void forward_flops(const gan_model_config *c, int B, double *fg, double *fd) {
+    int mlp = !strcmp(c->spec, "mlp"), dcgan28 = !strcmp(c->spec, "dcgan28");
     double g = 0, d = 0;
     const double b2 = 2.0 * B;
-    if (c->kind == GAN_MODEL_MLP) {
+    if (mlp) {
         int img = c->channels * c->size * c->size;
         int gd[] = {c->nz, 256, 512, 1024, img}, dd[] = {img, 512, 256, 1};
         for (int i = 0; i < 4; i++) g += b2 * gd[i] * gd[i + 1];
         for (int i = 0; i < 3; i++) d += b2 * dd[i] * dd[i + 1];
-    } else if (c->kind == GAN_MODEL_DCGAN28) {
+    } else if (dcgan28) {
         g = b2 * ((double)c->nz * 128 * 49 + 128.0 * 64 * 16 * 49 + 64.0 * c->channels * 16 * 196);
         d = b2 * (c->channels * 64.0 * 16 * 196 + 64.0 * 128 * 16 * 49 + 128.0 * 49);
     } else { /* pytorch/examples' DCGAN: k = 4 throughout, spatial 1 -> 4 -> 8 ... -> size */
@@ -154,12 +155,11 @@ int cmd_bench(int argc, char **argv) {
     if (ab && iters < 2) return cli_error(CMD, CLI_USAGE, "--winograd ab needs --iters of at least 2");
     gan_set_winograd(strcmp(winograd, "off") != 0);
 
-    gan_model_config mc = {.nz = 100, .channels = 1, .size = 28, .ngf = 64, .ndf = 64,
-                           .d_norm = GAN_D_NORM_BATCH};
-    if (!strcmp(model, "mlp")) mc.kind = GAN_MODEL_MLP;
-    else if (!strcmp(model, "dcgan28")) mc.kind = GAN_MODEL_DCGAN28;
-    else if (!strcmp(model, "dcgan64")) {
-        mc.kind = GAN_MODEL_DCGAN;
+    gan_model_config mc = {.spec = model, .nz = 100, .channels = 1, .size = 28, .ngf = 64,
+                           .ndf = 64, .d_norm = "batch", .sn = -1};
+    if (!strcmp(model, "mlp") || !strcmp(model, "dcgan28")) {
+    } else if (!strcmp(model, "dcgan64")) {
+        mc.spec = "dcgan";
         mc.channels = 3;
         mc.size = 64;
     } else return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp, dcgan28 or dcgan64)", model);

@@ -71,7 +71,7 @@ static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int n
     gan_model *m;
     gan_status s = gan_checkpoint_load_model(src, !no_ema, &m);
     if (s) return s;
-    const gan_model_config *mc = gan_model_cfg(m);
+    const gan_model_info *mc = gan_model_get_info(m);
     int64_t per = (int64_t)mc->channels * mc->size * mc->size;
     *out = malloc(sizeof(float) * (size_t)(per * n_ckpt));
     float *z = malloc(sizeof(float) * (size_t)mc->nz * (size_t)n_ckpt);

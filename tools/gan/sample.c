@@ -47,7 +47,7 @@ int cmd_sample(int argc, char **argv) {
 
     gan_model *m;
     if (gan_checkpoint_load_model(pos[0], !no_ema, &m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-    const gan_model_config *c = gan_model_cfg(m);
+    const gan_model_info *c = gan_model_get_info(m);
     int64_t per = (int64_t)c->channels * c->size * c->size;
     float *all = malloc(sizeof(float) * (size_t)per * (size_t)n);
     if (!all) {

@@ -180,6 +180,42 @@ static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const
     return s;
 }
 
+static int ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
+/* The run's model: when resuming a run that saved its model.json (the spec with every param
+ * resolved), that file, so a run never depends on a spec file that may have changed since;
+ * otherwise --model (a zoo name, "dcgan" meaning the 28x28 DCGAN on 28x28 data, or a .json
+ * file) with the flags written into the params it declares. */
+static gan_status open_model(const run_config *c, const char *run, int resume, gan_model **m) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.json", run);
+    if (resume && file_exists(path)) {
+        gan_spec *spec;
+        gan_status s = gan_spec_load(path, &spec);
+        return s ? s : gan_model_from_spec(spec, (uint64_t)c->seed, m);
+    }
+    int dcgan28 = !strcmp(c->model, "dcgan28") || (!strcmp(c->model, "dcgan") && c->size == 28);
+    gan_model_config mc = {.spec = dcgan28 ? "dcgan28" : c->model, .nz = c->nz,
+                           .channels = c->channels, .size = c->size, .ngf = c->ngf,
+                           .ndf = c->ndf, .d_norm = c->d_norm, .sn = c->sn ? 1 : -1,
+                           .pyramid = c->pyramid ? 1 : -1};
+    return gan_model_new(&mc, (uint64_t)c->seed, m);
+}
+
+/* run/model.json: the spec as built, params resolved (gan train --model RUN/model.json
+ * trains the same architecture again). */
+static gan_status save_model_spec(const char *run, gan_model *m) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.json", run);
+    char *json = gan_spec_to_json(gan_model_spec(m));
+    gan_status s = gan_write_file_atomic(path, json, strlen(json));
+    gan_free(json);
+    return s;
+}
+
 int cmd_train(int argc, char **argv) {
     run_config c;
     run_config_defaults(&c);
@@ -270,12 +306,9 @@ int cmd_train(int argc, char **argv) {
     if (c.eval_every < 0 || (c.eval_every && (c.eval_n < 10 || c.eval_n > 100000)))
         return cli_error(CMD, CLI_USAGE, "--eval-every must be >= 0 and --eval-n in 10..100000");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
-    gan_model_config mc = {.nz = c.nz, .ngf = c.ngf, .ndf = c.ndf, .sn = c.sn != 0,
-                           .pyramid = c.pyramid != 0};
-    int is_dcgan = !strcmp(c.model, "dcgan") || !strcmp(c.model, "dcgan28");
     int is_resnet = !strcmp(c.model, "resnet");
-    if (!is_dcgan && !is_resnet && strcmp(c.model, "mlp"))
-        return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp, dcgan or resnet)", c.model);
+    if (strcmp(c.d_norm, "batch") && strcmp(c.d_norm, "layer") && strcmp(c.d_norm, "none"))
+        return cli_error(CMD, CLI_USAGE, "--d-norm: unknown norm '%s' (expected batch, layer or none)", c.d_norm);
     gan_train_opts o = gan_train_opts_default();
     o.batch = c.batch;
     o.n_critic = c.n_critic;
@@ -289,7 +322,7 @@ int cmd_train(int argc, char **argv) {
     o.r1_every = c.r1_every;
     o.clip = c.clip;
     o.ema = c.ema;
-    if (gan_loss_kind_parse(c.loss, &o.loss) || gan_d_norm_parse(c.d_norm, &mc.d_norm))
+    if (gan_loss_kind_parse(c.loss, &o.loss))
         return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
     if (!strcmp(c.optim, "rmsprop")) o.optim = GAN_OPTIM_RMSPROP;
     else if (strcmp(c.optim, "adam")) return cli_error(CMD, CLI_USAGE, "--optim: unknown optimizer '%s' (expected adam or rmsprop)", c.optim);
@@ -301,7 +334,8 @@ int cmd_train(int argc, char **argv) {
     float *points = NULL; /* ring8: 2-D points, scaled into G's tanh range */
     int ring = !strcmp(c.data, "ring8");
     if (ring) {
-        if (is_dcgan || is_resnet) return cli_error(CMD, CLI_USAGE, "--data ring8 holds 2-D points: use --model mlp");
+        if (strcmp(c.model, "mlp") && !ends_with(c.model, ".json"))
+            return cli_error(CMD, CLI_USAGE, "--data ring8 holds 2-D points: use --model mlp");
         points = malloc(sizeof(float) * 2 * RING_N);
         gan_ring8_sample(points, RING_N, (uint64_t)c.seed, 77);
         for (int i = 0; i < 2 * RING_N; i++) points[i] /= RING_SCALE;
@@ -327,16 +361,8 @@ int cmd_train(int argc, char **argv) {
     if (is_resnet && im.h == 28 && c.size == 32) pad_to_32(&im);
     c.size = im.h;
     c.channels = im.c;
-    mc.size = c.size;
-    mc.channels = c.channels;
-    mc.kind = is_resnet ? GAN_MODEL_RESNET : !is_dcgan ? GAN_MODEL_MLP
-              : c.size == 28 ? GAN_MODEL_DCGAN28 : GAN_MODEL_DCGAN;
-    if (gan_train_opts_check(&o, &mc)) {
-        gan_u8_images_free(&im);
-        return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
-    }
     gan_model *m;
-    if (gan_model_new(&mc, (uint64_t)c.seed, &m)) {
+    if (open_model(&c, run, resume != NULL, &m) || gan_train_opts_check(&o, m)) {
         gan_u8_images_free(&im);
         return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
     }
@@ -364,7 +390,7 @@ int cmd_train(int argc, char **argv) {
         cli_error(CMD, CLI_RUNTIME, "--out %s: cannot create the run folder: %s", run, strerror(errno));
         goto done;
     }
-    if (gan_write_file_atomic(path, json_pretty, strlen(json_pretty))) {
+    if (gan_write_file_atomic(path, json_pretty, strlen(json_pretty)) || save_model_spec(run, m)) {
         cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
         goto done;
     }
@@ -387,7 +413,7 @@ int cmd_train(int argc, char **argv) {
     } else {
         remove(metrics);
         fprintf(stderr, "gan train: %s (%s, %lld G + %lld D parameters) on %s: %d images %dx%dx%d, %lld steps of batch %d\n",
-                run, gan_model_kind_name(mc.kind), (long long)gan_net_num_params(gan_model_G(m)),
+                run, gan_model_get_info(m)->name, (long long)gan_net_num_params(gan_model_G(m)),
                 (long long)gan_net_num_params(gan_model_D(m)), c.data, im.n, c.channels, c.size, c.size,
                 (long long)c.steps, c.batch);
     }
