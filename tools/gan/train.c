@@ -362,8 +362,15 @@ int cmd_train(int argc, char **argv) {
     c.size = im.h;
     c.channels = im.c;
     gan_model *m;
-    if (open_model(&c, run, resume != NULL, &m) || gan_train_opts_check(&o, m)) {
+    gan_status ms = open_model(&c, run, resume != NULL, &m);
+    if (ms) {
+        /* a setting the model refuses is a usage error; a spec that cannot be read or built is not */
         gan_u8_images_free(&im);
+        return cli_error(CMD, ms == GAN_ERR_ARG ? CLI_USAGE : CLI_RUNTIME, "%s", gan_last_error());
+    }
+    if (gan_train_opts_check(&o, m)) {
+        gan_u8_images_free(&im);
+        gan_model_free(m);
         return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
     }
 
