@@ -1,4 +1,6 @@
-/* test_models.c — SNGAN's ResNet at 28, 32 and 64 pixels, with constant widths and with
+/* test_models.c — every zoo spec (models/*.json) built through gan_model_new and counted
+ * against the closed form of its architecture: the MLP, DCGAN-28 and pytorch/examples' DCGAN
+ * with each D norm; SNGAN's ResNet at 28, 32 and 64 pixels, with constant widths and with
  * --pyramid: parameter counts against the closed form of the architecture (so a 28x28 model
  * really starts G at 7x7 with 2 up-blocks and has 2 down-blocks + 2 plain blocks in D, and the
  * pyramid's widths double as the grid halves), G and D output shapes, the sizes it refuses;
@@ -74,6 +76,56 @@ static void resnet_size(int size, int b, int ups, int n_down, int pyramid) {
              y->ndim, y->shape[0], y->ndim > 1 ? y->shape[1] : -1);
     gan_ctx_free(ctx);
     gan_model_free(m);
+}
+
+/* The MLP, DCGAN-28 and pytorch/examples' DCGAN against their closed forms (trainable
+ * parameters; batch-norm statistics and spectral-norm vectors are buffers). */
+static int64_t lin(int64_t in, int64_t out) { return in * out + out; }
+static int64_t k4(int64_t in, int64_t out, int bias) { return in * out * 16 + (bias ? out : 0); }
+static int64_t norm(const char *kind, int64_t c, int64_t hw) {
+    return !strcmp(kind, "batch") ? 2 * c : !strcmp(kind, "layer") ? 2 * c * hw * hw : 0;
+}
+
+static void count_check(const char *what, gan_model_config mc, int64_t wg, int64_t wd) {
+    gan_model *m = NULL;
+    gan_status s = gan_model_new(&mc, 3, &m);
+    int64_t g = s ? -1 : gan_net_num_params(gan_model_G(m)), d = s ? -1 : gan_net_num_params(gan_model_D(m));
+    th_check(!s && g == wg && d == wd, what, "G %lld (want %lld), D %lld (want %lld) %s", (long long)g,
+             (long long)wg, (long long)d, (long long)wd, s ? gan_last_error() : "");
+    gan_model_free(m);
+}
+
+static void zoo_counts(void) {
+    char name[96];
+    const int nz = 12, C = 3;
+    for (int size = 4; size <= 28; size += 24) {
+        int64_t img = (int64_t)C * size * size;
+        snprintf(name, sizeof name, "mlp %dx%d: G and D parameter counts", size, size);
+        count_check(name, (gan_model_config){.spec = "mlp", .nz = nz, .channels = C, .size = size},
+                    lin(nz, 256) + lin(256, 512) + lin(512, 1024) + lin(1024, img),
+                    lin(img, 512) + lin(512, 256) + lin(256, 1));
+    }
+    const char *norms[] = {"batch", "layer", "none"};
+    for (int n = 0; n < 3; n++) {
+        snprintf(name, sizeof name, "dcgan28 d_norm %s: G and D parameter counts", norms[n]);
+        count_check(name, (gan_model_config){.spec = "dcgan28", .nz = nz, .channels = 1, .size = 28, .d_norm = norms[n]},
+                    lin(nz, 128 * 49) + 2 * 128 + k4(128, 64, 1) + 2 * 64 + k4(64, 1, 1),
+                    k4(1, 64, 1) + k4(64, 128, 1) + norm(norms[n], 128, 7) + lin(128 * 49, 1));
+        for (int size = 32; size <= 128; size *= 2) {
+            const int ngf = 5, ndf = 3;
+            int L = size == 32 ? 3 : size == 64 ? 4 : 5;
+            int64_t g = k4(nz, ngf << (L - 1), 0) + 2 * (ngf << (L - 1)), d = k4(C, ndf, 0);
+            for (int i = 1; i < L; i++) {
+                g += k4(ngf << (L - i), ngf << (L - 1 - i), 0) + 2 * (ngf << (L - 1 - i));
+                d += k4(ndf << (i - 1), ndf << i, 0) + norm(norms[n], ndf << i, size >> (i + 1));
+            }
+            g += k4(ngf, C, 0);
+            d += k4(ndf << (L - 1), 1, 0);
+            snprintf(name, sizeof name, "dcgan %d d_norm %s: G and D parameter counts", size, norms[n]);
+            count_check(name, (gan_model_config){.spec = "dcgan", .nz = nz, .channels = C, .size = size,
+                                                 .ngf = ngf, .ndf = ndf, .d_norm = norms[n]}, g, d);
+        }
+    }
 }
 
 static void refused_sizes(void) {
@@ -156,6 +208,7 @@ int main(void) {
         resnet_size(64, 4, 4, 3, pyramid);
     }
     refused_sizes();
+    zoo_counts();
     gan_model_config dc = {.spec = "dcgan28", .nz = 8, .channels = 1, .size = 28,
                            .ngf = 4, .ndf = 4, .pyramid = 1};
     gan_model *m = NULL;
