@@ -34,6 +34,7 @@
 #ifndef GAN_H
 #define GAN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -1580,8 +1581,7 @@ void gan_trainer_step(gan_trainer *t, gan_ctx *ctx, gan_batch *batch, gan_step_s
 void gan_trainer_step_images(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan_step_stats *st);
 /* G's EMA (NULL without one). */
 gan_ema *gan_trainer_ema(gan_trainer *t);
-/* Runs G for sampling: with the EMA weights when the trainer keeps them (swapped in and out). */
-gan_tensor *gan_trainer_sample(gan_trainer *t, gan_ctx *ctx, gan_tensor *z);
+/* Sampling from a trainer's G: gan_model_sample(t->model, gan_trainer_ema(t), ...). */
 
 /* -- checkpoints (src/gan/checkpoint.c) */
 
@@ -1612,6 +1612,85 @@ gan_status gan_checkpoint_load_state(const char *path, gan_model *m, gan_trainer
 
 /* Reads one metadata value into buf ("" when absent). */
 gan_status gan_checkpoint_meta(const char *path, const char *key, char *buf, size_t n);
+
+/* -- sampling and runs (src/gan/sample.c, src/gan/preset.c, src/gan/run.c) */
+
+/* The noise every sampler uses: n rows of nz from one Philox draw keyed by (seed, stream), so
+ * row i is the same whatever the batch size (the caller frees it with gan_free). */
+float *gan_model_noise(const gan_model *m, int n, uint64_t seed, uint64_t stream);
+/* The one sampling loop: G on the n rows of z in chunks of `batch` (<= 0: 256), in eval mode
+ * (batch norm on its running statistics) without a graph, with the EMA's weights when ema is
+ * not NULL; out: n * C * H * W floats. progress (may be NULL) after each chunk. */
+gan_status gan_model_sample(gan_model *m, gan_ema *ema, const float *z, int n, int batch,
+                            float *out, void (*progress)(void *ud, int done, int n), void *ud);
+
+/* The papers' settings for the typical recipe: "dcgan" (nothing changes), "wgan" (Arjovsky
+ * et al.: RMSprop 5e-5, clip 0.01, 5 D steps), "wgan-gp" (Gulrajani et al.: gp 10, Adam 1e-4
+ * (0, 0.9), 5 D steps, D's d_norm layer), "hinge-sn" (Miyato et al.: hinge, sn, Adam 2e-4
+ * (0, 0.9), 5 D steps, d_norm none), "lsgan" (Mao et al.). mc may be NULL. GAN_ERR_ARG
+ * naming the setting "preset" for another name. */
+gan_status gan_preset_apply(const char *name, gan_train_opts *o, gan_model_config *mc);
+
+/* A run is a folder: config.json (the caller's settings), model.json (the spec as built),
+ * metrics.jsonl (one JSON object per logged step, evaluation and note), samples/ (a grid of
+ * fixed-noise samples every sample_every steps: step_NNNNNN.png and latest.png),
+ * checkpoints/ (latest.safetensors every ckpt_every steps, step_NNNNNN.safetensors at the end,
+ * best.safetensors at the lowest FID). gan_run trains a model in it from where it stands to
+ * `steps` and can be stopped at any point and resumed bit-identically. */
+#define GAN_RUN_FIXED_STREAM 0xF17EDull   /* noise of the sample grids */
+#define GAN_RUN_EVAL_STREAM 0xE7A1ull     /* noise of the evaluation samples */
+
+/* The batch of `step` (a pure function of the step): gan_source_batch has this shape. */
+typedef gan_status (*gan_batch_fn)(void *ud, gan_ctx *ctx, int64_t step, int batch,
+                                   gan_batch *out);
+/* Scores n samples (n, C, H, W) in [-1, 1]: FID (lower is better), KID and its spread. */
+typedef gan_status (*gan_eval_fn)(void *ud, const float *x, int n, int c, int h, int w,
+                                  double *fid, double *kid, double *kid_std);
+/* Writes samples of `step` into the run folder (replaces the PNG grid). */
+typedef gan_status (*gan_samples_fn)(void *ud, const char *dir, int64_t step, const float *x,
+                                     int n, int c, int h, int w);
+
+typedef struct gan_run_progress {
+    int64_t step, steps;
+    double seconds;               /* training time of the run, earlier invocations included */
+    const gan_step_stats *stats;  /* the last step's */
+    float loss_g;                 /* the last G loss (NaN before the first G step) */
+} gan_run_progress;
+
+typedef struct gan_run_opts {
+    const char *dir;              /* the run folder (created unless resuming) */
+    int resume;                   /* continue the run in dir from its latest checkpoint */
+    int64_t steps;                /* D steps in all */
+    int log_every, sample_every, ckpt_every;  /* <= 0: 50, 250, 500 */
+    int eval_every, eval_n;       /* FID every eval_every steps on eval_n samples (0: never) */
+    double time_limit;            /* > 0: stop after this many seconds of this call */
+    const char *config;           /* the caller's settings as JSON (config.json, gan.config) */
+    gan_batch_fn batch; void *batch_ud;
+    gan_eval_fn eval; void *eval_ud;          /* needed for eval_every */
+    gan_samples_fn samples; void *samples_ud; /* NULL: PNG grids */
+    int n_samples;                /* fixed-noise samples per grid (<= 0: 64, an 8 x 8 grid) */
+    void (*progress)(void *ud, const gan_run_progress *p); void *progress_ud; /* every step */
+    void (*message)(void *ud, const char *line); void *message_ud; /* notes worth a line */
+    volatile sig_atomic_t *stop;  /* set (e.g. by a signal handler): checkpoint and return */
+} gan_run_opts;
+
+typedef enum gan_run_end { GAN_RUN_DONE, GAN_RUN_TIME_LIMIT, GAN_RUN_STOPPED } gan_run_end;
+typedef struct gan_run_result {
+    int64_t step;                 /* where it stands (its latest checkpoint) */
+    gan_run_end end;
+    double seconds;               /* training time of this call */
+    double best_fid;              /* the lowest FID so far (0 without evaluations) */
+} gan_run_result;
+
+/* Creates the run folder (refusing one that holds a run unless resuming) or, resuming, loads
+ * checkpoints/latest.safetensors into m and t (a run stopped before its first checkpoint
+ * starts over) and drops the metrics past it; then trains to o->steps with the cadence above.
+ * A diverged loss or a failed write ends it with an error after saving what was learned. */
+gan_status gan_run(gan_model *m, gan_trainer *t, const gan_run_opts *o, gan_run_result *r);
+/* The model of a run: when resuming a run that saved model.json, that file (its params
+ * resolved), so a run never depends on a spec file that changed since; otherwise mc. */
+gan_status gan_run_model(const char *dir, int resume, const gan_model_config *mc, uint64_t seed,
+                         gan_model **out);
 
 /* ------------------------------------------------------------------ text (src/text) */
 /*

@@ -1,4 +1,4 @@
-/* test_models.c — every zoo spec (models/*.json) built through gan_model_new and counted
+/* test_models.c — every zoo spec (models/NAME.json) built through gan_model_new and counted
  * against the closed form of its architecture: the MLP, DCGAN-28 and pytorch/examples' DCGAN
  * with each D norm; SNGAN's ResNet at 28, 32 and 64 pixels, with constant widths and with
  * --pyramid: parameter counts against the closed form of the architecture (so a 28x28 model

@@ -82,15 +82,3 @@ void gan_trainer_step_images(gan_trainer *t, gan_ctx *ctx, gan_tensor *real, gan
     gan_batch_put(&b, "image", real);
     gan_trainer_step(t, ctx, &b, st);
 }
-
-gan_tensor *gan_trainer_sample(gan_trainer *t, gan_ctx *ctx, gan_tensor *z) {
-    int old_grad = gan_ctx_set_grad(ctx, 0), old_train = gan_ctx_training(ctx);
-    gan_ctx_set_training(ctx, 0); /* running BN stats: sampling never changes the state */
-    gan_ema *ema = gan_trainer_ema(t);
-    if (ema) gan_ema_swap(ema, gan_model_G(t->model));
-    gan_tensor *x = gan_model_generate(ctx, t->model, z);
-    if (ema) gan_ema_swap(ema, gan_model_G(t->model));
-    gan_ctx_set_training(ctx, old_train);
-    gan_ctx_set_grad(ctx, old_grad);
-    return x;
-}

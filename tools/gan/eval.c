@@ -29,6 +29,8 @@ static gan_status parse_metrics(const char *s, unsigned *out) {
 }
 
 /* Samples as (n, c, h, w) floats in [-1, 1] from a .npy, a PNG folder or a checkpoint. */
+static void eval_progress(void *ud, int done, int n) { progress_update(ud, done, NULL, done == n); }
+
 static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int no_ema, int size,
                                int quiet, float **out, int *n, int *c, int *h, int *w) {
     struct stat st;
@@ -74,24 +76,13 @@ static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int n
     const gan_model_info *mc = gan_model_get_info(m);
     int64_t per = (int64_t)mc->channels * mc->size * mc->size;
     *out = malloc(sizeof(float) * (size_t)(per * n_ckpt));
-    float *z = malloc(sizeof(float) * (size_t)mc->nz * (size_t)n_ckpt);
-    gan_philox_normal(z, (int64_t)mc->nz * n_ckpt, seed, 0);
-    gan_ctx *ctx = gan_ctx_new(0);
-    gan_ctx_set_grad(ctx, 0);
-    gan_ctx_set_training(ctx, 0);
+    float *z = gan_model_noise(m, n_ckpt, seed, 0);
     progress pr;
     if (!quiet) progress_start(&pr, "sample", 0, n_ckpt);
-    for (int i = 0; i < n_ckpt; i += 256) {
-        int b = n_ckpt - i < 256 ? n_ckpt - i : 256;
-        gan_tensor *x = gan_model_generate(ctx, m, gan_from_data(ctx, GAN_SHAPE(b, mc->nz), z + (int64_t)i * mc->nz));
-        memcpy(*out + per * i, x->data, sizeof(float) * (size_t)(per * b));
-        gan_ctx_reset(ctx);
-        if (!quiet) progress_update(&pr, i + b, NULL, i + b == n_ckpt);
-    }
+    gan_model_sample(m, NULL, z, n_ckpt, 256, *out, quiet ? NULL : eval_progress, &pr);
     if (!quiet) progress_end(&pr);
     *n = n_ckpt; *c = mc->channels; *h = *w = mc->size;
-    gan_ctx_free(ctx);
-    free(z);
+    gan_free(z);
     gan_model_free(m);
     return GAN_OK;
 }

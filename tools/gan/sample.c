@@ -15,6 +15,8 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+static void sample_progress(void *ud, int done, int n) { progress_update(ud, done, NULL, done == n); }
+
 int cmd_sample(int argc, char **argv) {
     int n = 64, threads = 0, nrow = 0, batch = 256;
     int64_t seed = 1;
@@ -54,30 +56,18 @@ int cmd_sample(int argc, char **argv) {
         gan_model_free(m);
         return cli_error(CMD, CLI_RUNTIME, "out of memory for %d samples", n);
     }
-    gan_ctx *ctx = gan_ctx_new(0);
-    gan_ctx_set_grad(ctx, 0);
-    gan_ctx_set_training(ctx, 0);
-    /* the noise of sample i is element i of one draw keyed by (seed, stream 0): the same
+    /* the noise of sample i is row i of one draw keyed by (seed, stream 0): the same
      * samples come out whatever --batch is */
-    float *z = malloc(sizeof(float) * (size_t)c->nz * (size_t)n);
-    gan_philox_normal(z, (int64_t)c->nz * n, (uint64_t)seed, 0);
+    float *z = gan_model_noise(m, n, (uint64_t)seed, 0);
     progress pr;
     progress_start(&pr, "sample", 0, n);
-    for (int i = 0; i < n; i += batch) {
-        int b = n - i < batch ? n - i : batch;
-        gan_tensor *zt = gan_from_data(ctx, GAN_SHAPE(b, c->nz), z + (int64_t)i * c->nz);
-        gan_tensor *x = gan_model_generate(ctx, m, zt);
-        memcpy(all + per * i, x->data, sizeof(float) * (size_t)(per * b));
-        gan_ctx_reset(ctx);
-        progress_update(&pr, i + b, NULL, i + b == n);
-    }
+    gan_model_sample(m, NULL, z, n, batch, all, sample_progress, &pr);
     progress_end(&pr);
     gan_status s = GAN_OK;
     if (save_z) s = gan_npy_write_f32(save_z, z, 2, (const int[]){n, c->nz});
-    free(z);
+    gan_free(z);
     if (s) {
         free(all);
-        gan_ctx_free(ctx);
         gan_model_free(m);
         return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     }
@@ -99,7 +89,6 @@ int cmd_sample(int argc, char **argv) {
         }
     }
     free(all);
-    gan_ctx_free(ctx);
     gan_model_free(m);
     if (s) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
     fprintf(stderr, "gan sample: wrote %d samples to %s\n", n, out);

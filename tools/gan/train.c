@@ -16,20 +16,12 @@
 #include <unistd.h>
 
 #define CMD "train"
-#define N_FIXED 64          /* samples in each grid (8 x 8) */
-#define FIXED_STREAM 0xF17EDull
-#define EVAL_STREAM 0xE7A1ull
 #define RING_N 65536        /* ring8 training points */
 #define RING_PLOT 2000      /* ring8 samples plotted and measured */
 #define RING_SCALE 2.5f     /* ring8 points / 2.5 fit G's tanh range */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted;   /* gan_run's stop flag */
 static void on_sigint(int sig) { (void)sig; interrupted = 1; }
-
-static int make_dir(const char *path) {
-    if (mkdir(path, 0777) == 0 || errno == EEXIST) return 0;
-    return -1;
-}
 
 /* 28x28 -> 32x32 with a 2-pixel black border (byte 0 = -1 after scaling), in place. */
 static void pad_to_32(gan_u8_images *im) {
@@ -50,134 +42,115 @@ static int file_exists(const char *p) {
     return stat(p, &st) == 0;
 }
 
-/* Keeps the metrics lines of steps <= last_step (a resumed run replays the rest); *seconds =
- * the training time the kept lines reached, so a resumed run's clock goes on from there. */
-static gan_status trim_metrics(const char *path, int64_t last_step, double *seconds) {
-    *seconds = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return GAN_OK;
-    size_t cap = 1 << 16, len = 0;
-    char *out = malloc(cap), line[4096];
-    while (fgets(line, sizeof line, f)) {
-        cJSON *j = cJSON_Parse(line);
-        const cJSON *s = j ? cJSON_GetObjectItemCaseSensitive(j, "step") : NULL;
-        int keep = cJSON_IsNumber(s) && (int64_t)s->valuedouble <= last_step;
-        const cJSON *sec = j ? cJSON_GetObjectItemCaseSensitive(j, "seconds") : NULL;
-        if (keep && cJSON_IsNumber(sec) && sec->valuedouble > *seconds) *seconds = sec->valuedouble;
-        cJSON_Delete(j);
-        if (!keep) continue;
-        size_t l = strlen(line);
-        if (len + l + 1 > cap) out = realloc(out, cap = (len + l + 1) * 2);
-        memcpy(out + len, line, l);
-        len += l;
-    }
-    fclose(f);
-    gan_status st = gan_write_file_atomic(path, out, len);
-    free(out);
-    return st;
+/* --preset: the library's table of the papers' settings, written into the flags' values
+ * (the fields it changes) before the user's own flags are parsed again and win. */
+static int apply_preset(const char *p, run_config *c) {
+    gan_train_opts d = gan_train_opts_default(), o = d;
+    gan_model_config mc = {0};
+    if (gan_preset_apply(p, &o, &mc)) return -1;
+    if (o.loss != d.loss) c->loss = gan_loss_kind_name(o.loss);
+    if (o.optim != d.optim) c->optim = gan_optim_kind_name(o.optim);
+    if (o.lr_g != d.lr_g) c->lr_g = o.lr_g;
+    if (o.lr_d != d.lr_d) c->lr_d = o.lr_d;
+    if (o.beta1 != d.beta1) c->beta1 = o.beta1;
+    if (o.beta2 != d.beta2) c->beta2 = o.beta2;
+    if (o.n_critic != d.n_critic) c->n_critic = o.n_critic;
+    if (o.clip != d.clip) c->clip = o.clip;
+    if (o.gp != d.gp) c->gp = o.gp;
+    if (o.r1 != d.r1) c->r1 = o.r1;
+    if (o.ema != d.ema) c->ema = o.ema;
+    if (mc.d_norm) c->d_norm = mc.d_norm;
+    if (mc.sn) c->sn = mc.sn > 0;
+    return 0;
 }
 
-static gan_status write_grid(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, const char *run,
-                             int64_t step) {
-    gan_tensor *x = gan_trainer_sample(t, ctx, zfix);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, (long long)step);
-    gan_status s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
-                                      x->shape[3], 8, 2);
-    snprintf(path, sizeof path, "%s/samples/latest.png", run);
-    if (!s) s = gan_png_write_grid(path, x->data, x->shape[0], x->shape[1], x->shape[2],
-                                   x->shape[3], 8, 2);
-    return s;
-}
+/* ---------------------------------------------------------------- gan_run's hooks */
 
-/* FID/KID of n samples (fixed noise, stream EVAL_STREAM, EMA weights when kept), logged. */
-static gan_status evaluate(evaluator *ev, gan_ctx *ctx, gan_trainer *t, const run_config *c,
-                           FILE *mf, double *fid) {
-    int n = c->eval_n, per = c->channels * c->size * c->size;
-    float *x = malloc(sizeof(float) * (size_t)n * (size_t)per);
-    float *zall = malloc(sizeof(float) * (size_t)n * (size_t)c->nz);
-    gan_philox_normal(zall, (int64_t)n * c->nz, (uint64_t)c->seed, EVAL_STREAM);
-    for (int i = 0; i < n; i += 256) {
-        int b = n - i < 256 ? n - i : 256;
-        gan_tensor *z = gan_from_data(ctx, GAN_SHAPE(b, c->nz), zall + (int64_t)i * c->nz);
-        gan_tensor *g = gan_trainer_sample(t, ctx, z);
-        memcpy(x + (int64_t)i * per, g->data, sizeof(float) * (size_t)b * (size_t)per);
-        gan_ctx_reset(ctx);
-    }
-    free(zall);
-    eval_result r;
-    gan_status s = evaluator_run(ev, x, n, c->channels, c->size, c->size, EVAL_FID | EVAL_KID, &r);
-    free(x);
-    if (s) return s;
-    *fid = r.fid;
-    fprintf(mf, "{\"step\": %lld, \"fid\": %.9g, \"kid\": %.6g, \"kid_std\": %.6g, \"eval_n\": %d}\n",
-            (long long)t->game.step, r.fid, r.kid, r.kid_std, n);
-    fflush(mf);
-    fprintf(stderr, "%sgan train: step %lld: FID %.3f  KID %.5f\n", isatty(2) ? "\r\033[K" : "",
-            (long long)t->game.step, r.fid, r.kid);
+typedef struct train_ui {
+    progress pr;
+    int started;
+    double time_limit;
+    gan_batcher *batcher;
+    evaluator *ev;
+} train_ui;
+
+static gan_status next_batch(void *ud, gan_ctx *ctx, int64_t step, int batch, gan_batch *out) {
+    train_ui *ui = ud;
+    gan_batch_put(out, "image", gan_batcher_get(ui->batcher, ctx, step, batch));
     return GAN_OK;
 }
 
-/* checkpoints/best.safetensors: the lowest-FID state so far (FID in its metadata). */
-static gan_status save_best(const char *run, gan_model *m, gan_trainer *t, const char *json,
-                            double fid) {
-    char path[4200], v[64];
-    snprintf(path, sizeof path, "%s/checkpoints/best.safetensors", run);
-    snprintf(v, sizeof v, "%.9g", fid);
-    const char *k = "gan.fid", *vp = v;
-    return gan_checkpoint_save_ex(path, m, t, json, 1, &k, &vp);
+static void on_progress(void *ud, const gan_run_progress *p) {
+    train_ui *ui = ud;
+    if (!ui->started) {
+        progress_start(&ui->pr, "train", p->step - 1, p->steps);
+        ui->pr.time_limit = ui->time_limit;
+        ui->started = 1;
+    }
+    char extra[160];
+    snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", p->stats->loss_d,
+             p->loss_g, p->stats->d_real, p->stats->d_fake);
+    progress_update(&ui->pr, p->step, extra, p->step == p->steps);
 }
 
-/* ring8: 2,000 samples from fixed noise, scaled back, plotted and measured. */
-static gan_status write_ring(gan_ctx *ctx, gan_trainer *t, gan_tensor *zfix, const char *run,
-                             int64_t step, gan_ring8_meter *meter) {
-    gan_tensor *x = gan_trainer_sample(t, ctx, zfix);
-    for (int64_t i = 0; i < x->numel; i++) x->data[i] *= RING_SCALE;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, (long long)step);
-    gan_status s = gan_ring8_plot(path, x->data, x->shape[0], 400);
-    snprintf(path, sizeof path, "%s/samples/%s.png", run, meter ? "ring8" : "latest");
-    if (!s) s = gan_ring8_plot(path, x->data, x->shape[0], 400);
-    if (meter) *meter = gan_ring8_measure(x->data, x->shape[0]);
+static void on_message(void *ud, const char *line) {
+    (void)ud;
+    fprintf(stderr, "%sgan train: %s\n", isatty(2) ? "\r\033[K" : "", line);
+}
+
+static gan_status on_eval(void *ud, const float *x, int n, int c, int h, int w, double *fid,
+                          double *kid, double *kid_std) {
+    train_ui *ui = ud;
+    eval_result r;
+    gan_status s = evaluator_run(ui->ev, x, n, c, h, w, EVAL_FID | EVAL_KID, &r);
+    *fid = r.fid;
+    *kid = r.kid;
+    *kid_std = r.kid_std;
     return s;
 }
 
-/* --preset: the settings of the papers, applied before the user's own flags win. */
-static int apply_preset(const char *p, run_config *c) {
-    if (!strcmp(p, "dcgan")) return 0;
-    if (!strcmp(p, "wgan")) { /* Arjovsky et al. 2017 */
-        c->loss = "wgan"; c->optim = "rmsprop"; c->lr_g = c->lr_d = 5e-5f; c->n_critic = 5;
-        c->clip = 0.01f;
-        return 0;
-    }
-    if (!strcmp(p, "wgan-gp")) { /* Gulrajani et al. 2017 */
-        c->loss = "wgan"; c->gp = 10; c->lr_g = c->lr_d = 1e-4f; c->beta1 = 0; c->beta2 = 0.9f;
-        c->n_critic = 5; c->d_norm = "layer";
-        return 0;
-    }
-    if (!strcmp(p, "hinge-sn")) { /* Miyato et al. 2018 (SNGAN), n_dis = 5, Adam 2e-4, 0/0.9 */
-        c->loss = "hinge"; c->sn = 1; c->lr_g = c->lr_d = 2e-4f; c->beta1 = 0; c->beta2 = 0.9f;
-        c->n_critic = 5; c->d_norm = "none";
-        return 0;
-    }
-    if (!strcmp(p, "lsgan")) { /* Mao et al. 2017 */
-        c->loss = "lsgan";
-        return 0;
-    }
-    return -1;
+/* ring8: the points scaled back and plotted into samples/step_N.png and samples/NAME.png. */
+static gan_status plot_ring(const char *dir, int64_t step, const float *x, int n, const char *name,
+                            gan_ring8_meter *meter) {
+    float *p = malloc(sizeof(float) * 2 * (size_t)n);
+    for (int64_t i = 0; i < 2 * (int64_t)n; i++) p[i] = x[i] * RING_SCALE;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", dir, (long long)step);
+    gan_status s = gan_ring8_plot(path, p, n, 400);
+    snprintf(path, sizeof path, "%s/samples/%s.png", dir, name);
+    if (!s) s = gan_ring8_plot(path, p, n, 400);
+    if (meter) *meter = gan_ring8_measure(p, n);
+    free(p);
+    return s;
 }
 
-static gan_status save_ckpt(const char *run, gan_model *m, gan_trainer *t, const char *json,
-                            int keep_step_file) {
+static gan_status ring_samples(void *ud, const char *dir, int64_t step, const float *x, int n,
+                               int c, int h, int w) {
+    return plot_ring(dir, step, x, n, "latest", NULL);
+}
+
+/* ring8's mode-collapse meter on the fixed noise, at the end. */
+static gan_status ring_report(gan_model *m, gan_trainer *t, const char *run) {
+    float *z = gan_model_noise(m, RING_PLOT, t->opts.seed, GAN_RUN_FIXED_STREAM);
+    float *x = malloc(sizeof(float) * 2 * RING_PLOT);
+    gan_ring8_meter rm;
+    gan_status s = gan_model_sample(m, gan_trainer_ema(t), z, RING_PLOT, 0, x, NULL, NULL);
+    if (!s) s = plot_ring(run, t->game.step, x, RING_PLOT, "ring8", &rm);
+    gan_free(z);
+    free(x);
+    if (s) return s;
+    fprintf(stderr, "gan train: ring8 at step %lld: %d of 8 modes covered, %.1f%% high-quality samples (within 3 std), per mode:",
+            (long long)t->game.step, rm.covered, 100.0 * rm.high_quality);
+    for (int k = 0; k < GAN_RING8_MODES; k++) fprintf(stderr, " %d", rm.per_mode[k]);
+    fprintf(stderr, " of %d; plot: %s/samples/ring8.png\n", rm.n, run);
     char path[4200];
-    gan_status s = GAN_OK;
-    if (keep_step_file) {
-        snprintf(path, sizeof path, "%s/checkpoints/step_%06lld.safetensors", run, (long long)t->game.step);
-        s = gan_checkpoint_save(path, m, t, json);
-    }
-    snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", run);
-    if (!s) s = gan_checkpoint_save(path, m, t, json);
-    return s;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+    FILE *mf = fopen(path, "a");
+    if (!mf) return gan_fail(GAN_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    fprintf(mf, "{\"step\": %lld, \"ring8_modes_covered\": %d, \"ring8_high_quality\": %.4f}\n",
+            (long long)t->game.step, rm.covered, rm.high_quality);
+    fclose(mf);
+    return GAN_OK;
 }
 
 static int ends_with(const char *s, const char *tail) {
@@ -185,35 +158,14 @@ static int ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-/* The run's model: when resuming a run that saved its model.json (the spec with every param
- * resolved), that file, so a run never depends on a spec file that may have changed since;
- * otherwise --model (a zoo name, "dcgan" meaning the 28x28 DCGAN on 28x28 data, or a .json
- * file) with the flags written into the params it declares. */
-static gan_status open_model(const run_config *c, const char *run, int resume, gan_model **m) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/model.json", run);
-    if (resume && file_exists(path)) {
-        gan_spec *spec;
-        gan_status s = gan_spec_load(path, &spec);
-        return s ? s : gan_model_from_spec(spec, (uint64_t)c->seed, m);
-    }
+/* --model: a zoo name ("dcgan" meaning the 28x28 DCGAN on 28x28 data) or a .json file, with
+ * the flags written into the params it declares. */
+static gan_model_config model_config(const run_config *c) {
     int dcgan28 = !strcmp(c->model, "dcgan28") || (!strcmp(c->model, "dcgan") && c->size == 28);
-    gan_model_config mc = {.spec = dcgan28 ? "dcgan28" : c->model, .nz = c->nz,
-                           .channels = c->channels, .size = c->size, .ngf = c->ngf,
-                           .ndf = c->ndf, .d_norm = c->d_norm, .sn = c->sn ? 1 : -1,
-                           .pyramid = c->pyramid ? 1 : -1};
-    return gan_model_new(&mc, (uint64_t)c->seed, m);
-}
-
-/* run/model.json: the spec as built, params resolved (gan train --model RUN/model.json
- * trains the same architecture again). */
-static gan_status save_model_spec(const char *run, gan_model *m) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/model.json", run);
-    char *json = gan_spec_to_json(gan_model_spec(m));
-    gan_status s = gan_write_file_atomic(path, json, strlen(json));
-    gan_free(json);
-    return s;
+    return (gan_model_config){.spec = dcgan28 ? "dcgan28" : c->model, .nz = c->nz,
+                              .channels = c->channels, .size = c->size, .ngf = c->ngf,
+                              .ndf = c->ndf, .d_norm = c->d_norm, .sn = c->sn ? 1 : -1,
+                              .pyramid = c->pyramid ? 1 : -1};
 }
 
 int cmd_train(int argc, char **argv) {
@@ -273,7 +225,6 @@ int cmd_train(int argc, char **argv) {
     }
 
     char run[4096], path[4200];
-    double seconds_before = 0; /* training time of the steps before this invocation */
     if (resume) {
         for (int i = 0; i < nf; i++)
             if (flags[i].seen && strcmp(flags[i].name, "--resume") && strcmp(flags[i].name, "--steps") &&
@@ -362,7 +313,8 @@ int cmd_train(int argc, char **argv) {
     c.size = im.h;
     c.channels = im.c;
     gan_model *m;
-    gan_status ms = open_model(&c, run, resume != NULL, &m);
+    gan_model_config mc = model_config(&c);
+    gan_status ms = gan_run_model(run, resume != NULL, &mc, (uint64_t)c.seed, &m);
     if (ms) {
         /* a setting the model refuses is a usage error; a spec that cannot be read or built is not */
         gan_u8_images_free(&im);
@@ -374,13 +326,10 @@ int cmd_train(int argc, char **argv) {
         return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
     }
 
-    /* run folder */
+    /* the run */
     int ret = CLI_RUNTIME;
-    char *json = run_config_to_json(&c, 0), *json_pretty = run_config_to_json(&c, 1);
-    gan_ctx *ctx = NULL;
-    gan_batcher *batcher = NULL;
-    evaluator *ev = NULL;
-    double best_fid = 1e300;
+    char *json = run_config_to_json(&c, 0);
+    train_ui ui = {.time_limit = time_limit};
     gan_trainer t;
     gan_trainer_init(&t, m, &o);
     snprintf(path, sizeof path, "%s/config.json", run);
@@ -389,167 +338,60 @@ int cmd_train(int argc, char **argv) {
         ret = CLI_USAGE;
         goto done;
     }
-    char sub[4200];
-    snprintf(sub, sizeof sub, "%s/samples", run);
-    char sub2[4200];
-    snprintf(sub2, sizeof sub2, "%s/checkpoints", run);
-    if (make_dir(run) || make_dir(sub) || make_dir(sub2)) {
-        cli_error(CMD, CLI_RUNTIME, "--out %s: cannot create the run folder: %s", run, strerror(errno));
-        goto done;
-    }
-    if (gan_write_file_atomic(path, json_pretty, strlen(json_pretty)) || save_model_spec(run, m)) {
-        cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-        goto done;
-    }
-    char metrics[4200];
-    snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", run);
-    if (resume) {
-        snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", run);
-        if (!file_exists(path)) {
-            /* stopped before its first checkpoint: nothing was learned yet, start over */
-            fprintf(stderr, "gan train: %s has no checkpoint yet; starting it from step 0\n", run);
-        } else if (gan_checkpoint_load_state(path, m, &t)) {
-            cli_error(CMD, CLI_RUNTIME, "--resume: %s", gan_last_error());
+    if (c.eval_every) {
+        if (evaluator_open(c.data, NULL, 0, &ui.ev)) {
+            cli_error(CMD, CLI_RUNTIME, "--eval-every: %s", gan_last_error());
             goto done;
         }
-        if (trim_metrics(metrics, t.game.step, &seconds_before)) {
-            cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-            goto done;
-        }
-        fprintf(stderr, "gan train: resuming %s at step %lld of %lld\n", run, (long long)t.game.step, (long long)c.steps);
-    } else {
-        remove(metrics);
+        evaluator_set_quiet(ui.ev, 1);
+    }
+    if (!resume)
         fprintf(stderr, "gan train: %s (%s, %lld G + %lld D parameters) on %s: %d images %dx%dx%d, %lld steps of batch %d\n",
                 run, gan_model_get_info(m)->name, (long long)gan_net_num_params(gan_model_G(m)),
                 (long long)gan_net_num_params(gan_model_D(m)), c.data, im.n, c.channels, c.size, c.size,
                 (long long)c.steps, c.batch);
-    }
-    FILE *mf = fopen(metrics, "a");
-    if (!mf) {
-        cli_error(CMD, CLI_RUNTIME, "%s: cannot open for appending: %s", metrics, strerror(errno));
-        goto done;
-    }
-
-    if (c.eval_every) {
-        if (evaluator_open(c.data, NULL, 0, &ev)) {
-            cli_error(CMD, CLI_RUNTIME, "--eval-every: %s", gan_last_error());
-            fclose(mf);
-            goto done;
-        }
-        evaluator_set_quiet(ev, 1);
-        char best[4200], v[64];
-        snprintf(best, sizeof best, "%s/checkpoints/best.safetensors", run);
-        if (file_exists(best) && !gan_checkpoint_meta(best, "gan.fid", v, sizeof v) && v[0]) best_fid = atof(v);
-    }
-    ctx = gan_ctx_new(0);
-    batcher = ring ? gan_batcher_new_f32(points, im.n, im.c, im.h, im.w, (uint64_t)c.seed)
-                   : gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
-    /* the fixed noise of the sample grids lives outside the per-step arena */
-    gan_ctx *fixed_ctx = gan_ctx_new(1 << 20);
-    gan_tensor *zfix = gan_randn(fixed_ctx, GAN_SHAPE(ring ? RING_PLOT : N_FIXED, c.nz), (uint64_t)c.seed, FIXED_STREAM);
-
+    ui.batcher = ring ? gan_batcher_new_f32(points, im.n, im.c, im.h, im.w, (uint64_t)c.seed)
+                      : gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
+    gan_run_opts ro = {.dir = run, .resume = resume != NULL, .steps = c.steps,
+                       .log_every = c.log_every, .sample_every = c.sample_every,
+                       .ckpt_every = c.ckpt_every, .eval_every = c.eval_every, .eval_n = c.eval_n,
+                       .time_limit = time_limit, .config = json,
+                       .batch = next_batch, .batch_ud = &ui,
+                       .eval = on_eval, .eval_ud = &ui,
+                       .samples = ring ? ring_samples : NULL, .n_samples = ring ? RING_PLOT : 0,
+                       .progress = on_progress, .progress_ud = &ui,
+                       .message = on_message, .stop = &interrupted};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    progress pr;
-    progress_start(&pr, "train", t.game.step, c.steps);
-    pr.time_limit = time_limit;
-    double t0 = now_seconds();
-    int timed_out = 0;
-    gan_step_stats st = {0};
-    float last_g = NAN;
-    gan_status s = GAN_OK;
-    while (t.game.step < c.steps && !interrupted && !timed_out) {
-        gan_tensor *real = gan_batcher_get(batcher, ctx, t.game.step, c.batch);
-        gan_trainer_step_images(&t, ctx, real, &st);
-        gan_ctx_reset(ctx);
-        timed_out = time_limit > 0 && now_seconds() - t0 >= time_limit && t.game.step < c.steps;
-        if (!isnan(st.loss_g)) last_g = st.loss_g;
-        if (!isfinite(st.loss_d)) {
-            cli_error(CMD, CLI_RUNTIME, "step %lld: D loss is %g — training diverged (try a lower --lr)", (long long)t.game.step, st.loss_d);
-            s = GAN_ERR_ARG;
-            break;
-        }
-        if (t.game.step % c.log_every == 0 || t.game.step == c.steps || timed_out || interrupted) {
-            fprintf(mf, "{\"step\": %lld, \"seconds\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_real\": %.6g, \"d_fake\": %.6g",
-                    (long long)t.game.step, seconds_before + now_seconds() - t0, st.loss_d,
-                    isnan(last_g) ? 0.0 : last_g, st.d_real, st.d_fake);
-            if (!isnan(st.penalty)) fprintf(mf, ", \"penalty\": %.6g", st.penalty);
-            fprintf(mf, "}\n");
-            fflush(mf);
-        }
-        if (t.game.step % c.sample_every == 0 || t.game.step == c.steps || timed_out)
-            if ((s = ring ? write_ring(ctx, &t, zfix, run, t.game.step, NULL) : write_grid(ctx, &t, zfix, run, t.game.step))) break;
-        gan_ctx_reset(ctx);
-        if (ev && (t.game.step % c.eval_every == 0 || t.game.step == c.steps)) {
-            double fid;
-            if ((s = evaluate(ev, ctx, &t, &c, mf, &fid))) break;
-            if (fid < best_fid) {
-                best_fid = fid;
-                if ((s = save_best(run, m, &t, json, fid))) break;
-            }
-        }
-        if (t.game.step % c.ckpt_every == 0 && t.game.step != c.steps)
-            if ((s = save_ckpt(run, m, &t, json, 0))) break;
-        char extra[160];
-        snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", st.loss_d, last_g, st.d_real, st.d_fake);
-        progress_update(&pr, t.game.step, extra, t.game.step == c.steps);
-    }
-    if (timed_out && !s && ev && t.game.step % c.eval_every) { /* judge where the budget ended */
-        double fid;
-        if (!(s = evaluate(ev, ctx, &t, &c, mf, &fid)) && fid < best_fid) {
-            best_fid = fid;
-            s = save_best(run, m, &t, json, fid);
-        }
-        gan_ctx_reset(ctx);
-    }
-    progress_end(&pr);
-    if (ring && !s) { /* the mode-collapse meter on the fixed noise */
-        gan_ring8_meter rm;
-        s = write_ring(ctx, &t, zfix, run, t.game.step, &rm);
-        fprintf(stderr, "gan train: ring8 at step %lld: %d of 8 modes covered, %.1f%% high-quality samples (within 3 std), per mode:",
-                (long long)t.game.step, rm.covered, 100.0 * rm.high_quality);
-        for (int k = 0; k < GAN_RING8_MODES; k++) fprintf(stderr, " %d", rm.per_mode[k]);
-        fprintf(stderr, " of %d; plot: %s/samples/ring8.png\n", rm.n, run);
-        fprintf(mf, "{\"step\": %lld, \"ring8_modes_covered\": %d, \"ring8_high_quality\": %.4f}\n",
-                (long long)t.game.step, rm.covered, rm.high_quality);
-        gan_ctx_reset(ctx);
-    }
-    fclose(mf);
-    gan_ctx_free(fixed_ctx);
+    gan_run_result rr;
+    gan_status s = gan_run(m, &t, &ro, &rr);
+    if (ui.started) progress_end(&ui.pr);
+    if (!s && ring) s = ring_report(m, &t, run);
     if (s) {
-        if (s != GAN_ERR_ARG) cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-        save_ckpt(run, m, &t, json, 0); /* keep what was learned */
-        goto done;
-    }
-    if ((s = save_ckpt(run, m, &t, json, t.game.step == c.steps || timed_out))) {
         cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
         goto done;
     }
-    if (timed_out) {
+    if (rr.end == GAN_RUN_TIME_LIMIT) {
         fprintf(stderr, "gan train: --time-limit %g s reached at step %lld of %lld; checkpoint %s/checkpoints/step_%06lld.safetensors. "
-                "Continue with: gan train --resume %s\n", (double)time_limit, (long long)t.game.step, (long long)c.steps, run,
-                (long long)t.game.step, run);
-        ret = CLI_OK;
-        goto done;
-    }
-    if (interrupted) {
+                "Continue with: gan train --resume %s\n", (double)time_limit, (long long)rr.step, (long long)c.steps, run,
+                (long long)rr.step, run);
+    } else if (rr.end == GAN_RUN_STOPPED) {
         fprintf(stderr, "gan train: interrupted at step %lld; checkpoint saved. Continue with: gan train --resume %s\n",
-                (long long)t.game.step, run);
+                (long long)rr.step, run);
         ret = 130;
         goto done;
+    } else {
+        fprintf(stderr, "gan train: done, %lld steps in %.1f s\n  samples:    %s/samples/latest.png\n"
+                "  checkpoint: %s/checkpoints/step_%06lld.safetensors\n"
+                "  sample more: gan sample %s/checkpoints/latest.safetensors --n 64 --out more.png\n",
+                (long long)rr.step, rr.seconds, run, run, (long long)rr.step, run);
     }
-    fprintf(stderr, "gan train: done, %lld steps in %.1f s\n  samples:    %s/samples/latest.png\n"
-            "  checkpoint: %s/checkpoints/step_%06lld.safetensors\n"
-            "  sample more: gan sample %s/checkpoints/latest.safetensors --n 64 --out more.png\n",
-            (long long)t.game.step, now_seconds() - t0, run, run, (long long)t.game.step, run);
     ret = CLI_OK;
 done:
-    gan_batcher_free(batcher);
-    evaluator_free(ev);
+    gan_batcher_free(ui.batcher);
+    evaluator_free(ui.ev);
     gan_trainer_free(&t);
-    gan_ctx_free(ctx);
     free(json);
-    free(json_pretty);
     gan_model_free(m);
     gan_u8_images_free(&im);
     free(points);
