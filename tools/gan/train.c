@@ -44,7 +44,7 @@ static int file_exists(const char *p) {
 
 /* --preset: the library's table of the papers' settings, written into the flags' values
  * (the fields it changes) before the user's own flags are parsed again and win. */
-static int apply_preset(const char *p, run_config *c) {
+static int apply_preset(const char *p, run_config *c, int *set) {
     gan_train_opts d = gan_train_opts_default(), o = d;
     gan_model_config mc = {0};
     if (gan_preset_apply(p, &o, &mc)) return -1;
@@ -59,8 +59,8 @@ static int apply_preset(const char *p, run_config *c) {
     if (o.gp != d.gp) c->gp = o.gp;
     if (o.r1 != d.r1) c->r1 = o.r1;
     if (o.ema != d.ema) c->ema = o.ema;
-    if (mc.d_norm) c->d_norm = mc.d_norm;
-    if (mc.sn) c->sn = mc.sn > 0;
+    if (mc.d_norm) c->d_norm = mc.d_norm, set[3] = 1;
+    if (mc.sn) c->sn = mc.sn > 0, set[4] = 1;
     return 0;
 }
 
@@ -158,14 +158,38 @@ static int ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-/* --model: a zoo name ("dcgan" meaning the 28x28 DCGAN on 28x28 data) or a .json file, with
- * the flags written into the params it declares. */
-static gan_model_config model_config(const run_config *c) {
+/* The flags that set a model's params of the same name. */
+static const char *const model_flags[] = {"--nz", "--ngf", "--ndf", "--d-norm", "--sn", "--pyramid"};
+enum { N_MODEL_FLAGS = 6 };
+
+/* --model: a zoo name ("dcgan" meaning the 28x28 DCGAN on 28x28 data) or a .json file. The
+ * params get the flags that were given (set[i] for model_flags[i]: on the command line or by
+ * the preset); the others keep the spec's defaults (the zoo's are gan train's defaults). The
+ * data decides channels and size. */
+static gan_model_config model_config(const run_config *c, const int *set) {
     int dcgan28 = !strcmp(c->model, "dcgan28") || (!strcmp(c->model, "dcgan") && c->size == 28);
-    return (gan_model_config){.spec = dcgan28 ? "dcgan28" : c->model, .nz = c->nz,
-                              .channels = c->channels, .size = c->size, .ngf = c->ngf,
-                              .ndf = c->ndf, .d_norm = c->d_norm, .sn = c->sn ? 1 : -1,
-                              .pyramid = c->pyramid ? 1 : -1};
+    return (gan_model_config){.spec = dcgan28 ? "dcgan28" : c->model, .channels = c->channels,
+                              .size = c->size, .nz = set[0] ? c->nz : 0, .ngf = set[1] ? c->ngf : 0,
+                              .ndf = set[2] ? c->ndf : 0, .d_norm = set[3] ? c->d_norm : NULL,
+                              .sn = set[4] ? (c->sn ? 1 : -1) : 0,
+                              .pyramid = set[5] ? (c->pyramid ? 1 : -1) : 0};
+}
+
+/* A flag given for a param the model does not have is a mistake worth saying (the library
+ * ignores widths a spec lacks); then the config records the values the model really has. */
+static int check_model_flags(const int *given, gan_model *m, run_config *c) {
+    static const char *const params[N_MODEL_FLAGS] = {"nz", "ngf", "ndf", "d_norm", "sn", "pyramid"};
+    const gan_spec *spec = gan_model_spec(m);
+    for (int i = 0; i < N_MODEL_FLAGS; i++)
+        if (given[i] && !gan_spec_has_param(spec, params[i]))
+            return cli_error(CMD, CLI_USAGE, "%s: model %s has no param '%s'", model_flags[i],
+                             gan_spec_name(spec), params[i]);
+    int64_t v;
+    int *ints[3] = {&c->nz, &c->ngf, &c->ndf};
+    for (int i = 0; i < 3; i++)
+        if (gan_spec_has_param(spec, params[i]) && !gan_spec_eval_int(spec, params[i], &v)) *ints[i] = (int)v;
+    c->sn = gan_model_get_info(m)->sn;
+    return 0;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -217,15 +241,21 @@ int cmd_train(int argc, char **argv) {
     const char *usage = "--data D --out RUN [flags]   |   gan train --resume RUN [--steps N]";
     int rc = cli_parse(CMD, usage, argc, argv, flags, nf, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    int model_set[N_MODEL_FLAGS] = {0}, model_given[N_MODEL_FLAGS] = {0};
     if (preset) {
-        if (apply_preset(preset, &c))
+        if (apply_preset(preset, &c, model_set))
             return cli_error(CMD, CLI_USAGE, "--preset: unknown preset '%s' (expected dcgan, wgan, wgan-gp, hinge-sn or lsgan)", preset);
         rc = cli_parse(CMD, usage, argc, argv, flags, nf, pos, 0, &npos); /* explicit flags win */
         if (rc) return rc < 0 ? CLI_OK : rc;
     }
 
+    for (int i = 0; i < nf; i++)
+        for (int k = 0; k < N_MODEL_FLAGS; k++)
+            if (flags[i].seen && !strcmp(flags[i].name, model_flags[k])) model_set[k] = model_given[k] = 1;
     char run[4096], path[4200];
     if (resume) {
+        /* a run from before model.json: its config holds every value, as gan train used them */
+        for (int k = 0; k < N_MODEL_FLAGS; k++) model_set[k] = 1;
         for (int i = 0; i < nf; i++)
             if (flags[i].seen && strcmp(flags[i].name, "--resume") && strcmp(flags[i].name, "--steps") &&
                 strcmp(flags[i].name, "--threads") && strcmp(flags[i].name, "--time-limit"))
@@ -313,12 +343,17 @@ int cmd_train(int argc, char **argv) {
     c.size = im.h;
     c.channels = im.c;
     gan_model *m;
-    gan_model_config mc = model_config(&c);
+    gan_model_config mc = model_config(&c, model_set);
     gan_status ms = gan_run_model(run, resume != NULL, &mc, (uint64_t)c.seed, &m);
     if (ms) {
         /* a setting the model refuses is a usage error; a spec that cannot be read or built is not */
         gan_u8_images_free(&im);
         return cli_error(CMD, ms == GAN_ERR_ARG ? CLI_USAGE : CLI_RUNTIME, "%s", gan_last_error());
+    }
+    if (check_model_flags(model_given, m, &c)) {
+        gan_u8_images_free(&im);
+        gan_model_free(m);
+        return CLI_USAGE;
     }
     if (gan_train_opts_check(&o, m)) {
         gan_u8_images_free(&im);
