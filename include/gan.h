@@ -808,6 +808,9 @@ void gan_pcm16_to_f32(const int16_t *in, int64_t n, float *out);
 void gan_f32_to_pcm16(const float *in, int64_t n, int16_t *out);
 /* One channel of w as n_frames floats (channel -1: the mean of the channels). */
 void gan_wav_channel_f32(const gan_wav *w, int channel, float *out);
+/* A gan_audio_loader for "audio:" sources: the WAV file as mono floats (the mean of its
+ * channels), malloc'd; ud unused. */
+gan_status gan_wav_loader(const char *path, void *ud, float **samples, int64_t *n, int *rate);
 
 /* STFT (src/audio/stft.c), as torch.stft(x, n_fft, hop, win_length, window, center=True,
  * pad_mode="reflect", onesided=True, return_complex=True) and librosa.stft(...,

@@ -166,6 +166,25 @@ static void test_accepts(void) {
              access(path("x.wav"), F_OK) != 0, "writer refuses 3 channels", "%s", gan_last_error());
 }
 
+/* The audio sources' loader: a stereo file comes back as the mean of its channels, in the
+ * x / 32768 mapping, with its rate; a missing file names itself. */
+static void test_loader(void) {
+    const int16_t pcm[6] = {-32768, 32767, 100, -300, 0, 7};
+    GAN_ASSERT(gan_wav_write(path("st.wav"), pcm, 3, 2, 16000) == GAN_OK);
+    float *x = NULL;
+    int64_t n = 0;
+    int rate = 0;
+    gan_status s = gan_wav_loader(path("st.wav"), NULL, &x, &n, &rate);
+    int ok = !s && n == 3 && rate == 16000;
+    for (int i = 0; ok && i < 3; i++)
+        ok = x[i] == ((float)pcm[2 * i] / 32768.0f + (float)pcm[2 * i + 1] / 32768.0f) / 2.0f;
+    th_check(ok, "gan_wav_loader: stereo -> mean of channels, rate kept", "n %lld rate %d", (long long)n, rate);
+    free(x);
+    s = gan_wav_loader(path("none.wav"), NULL, &x, &n, &rate);
+    th_check(s != GAN_OK && strstr(gan_last_error(), "none.wav"), "gan_wav_loader: a missing file is named",
+             "%s", gan_last_error());
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/gan_test_wav.%d", (int)getpid());
     char cmd[128];
@@ -179,6 +198,7 @@ int main(void) {
     test_float_mapping();
     test_refusals();
     test_accepts();
+    test_loader();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) {}
     return th_done("test_wav");

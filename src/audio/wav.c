@@ -233,3 +233,18 @@ void gan_wav_channel_f32(const gan_wav *w, int channel, float *out) {
         }
     }
 }
+
+gan_status gan_wav_loader(const char *path, void *ud, float **samples, int64_t *n, int *rate) {
+    (void)ud;
+    *samples = NULL;
+    gan_wav w = {0};
+    gan_status st = gan_wav_read(path, &w);
+    if (st) return st;
+    *samples = malloc(sizeof(float) * (size_t)(w.n_frames > 0 ? w.n_frames : 1));
+    if (!*samples) st = gan_fail(GAN_ERR_NOMEM, "%s: out of memory", path);
+    else gan_wav_channel_f32(&w, -1, *samples);
+    *n = w.n_frames;
+    *rate = w.rate;
+    gan_wav_free(&w);
+    return st;
+}
