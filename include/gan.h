@@ -1656,7 +1656,7 @@ typedef gan_status (*gan_samples_fn)(void *ud, const char *dir, int64_t step, co
 typedef struct gan_run_progress {
     int64_t step, steps;
     double seconds;               /* training time of the run, earlier invocations included */
-    const gan_step_stats *stats;  /* the last step's */
+    const gan_step_stats *stats;  /* the last step's; NULL in the first call, before any step */
     float loss_g;                 /* the last G loss (NaN before the first G step) */
 } gan_run_progress;
 

@@ -226,6 +226,10 @@ static gan_status train(run *r, gan_run_result *res) {
     float last_g = NAN;
     gan_status s = GAN_OK;
     int timed_out = 0, stopped = 0;
+    if (o->progress) { /* where this call starts: rates and ETAs count from here */
+        gan_run_progress p = {t->game.step, o->steps, r->seconds_before, NULL, NAN};
+        o->progress(o->progress_ud, &p);
+    }
     while (t->game.step < o->steps && !stopped && !timed_out) {
         gan_batch b = {0};
         if ((s = o->batch(o->batch_ud, ctx, t->game.step, t->opts.batch, &b))) break;

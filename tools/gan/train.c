@@ -66,26 +66,90 @@ static int apply_preset(const char *p, run_config *c, int *set) {
 
 /* ---------------------------------------------------------------- gan_run's hooks */
 
+/* The training data: a gan_source (every --data spec it knows: fashion-mnist, IDX files,
+ * folders, classes:, paired:, tags:, captions:, audio: ...; the trainer reads its "image"),
+ * or through a gan_batcher ring8's points and 28x28 images padded to 32 for the ResNet. */
+typedef struct train_data {
+    gan_source *src;
+    gan_batcher *batcher;
+    gan_u8_images im;
+    float *points;
+    int n, c, h, w;
+} train_data;
+
+static void close_data(train_data *d) {
+    gan_source_free(d->src);
+    gan_batcher_free(d->batcher);
+    gan_u8_images_free(&d->im);
+    free(d->points);
+    memset(d, 0, sizeof *d);
+}
+
+static gan_status open_ring(const run_config *c, train_data *d) {
+    d->points = malloc(sizeof(float) * 2 * RING_N);
+    gan_ring8_sample(d->points, RING_N, (uint64_t)c->seed, 77);
+    for (int i = 0; i < 2 * RING_N; i++) d->points[i] /= RING_SCALE;
+    d->n = RING_N, d->c = 2, d->h = d->w = 1;
+    d->batcher = gan_batcher_new_f32(d->points, d->n, d->c, d->h, d->w, (uint64_t)c->seed);
+    return GAN_OK;
+}
+
+/* The ResNet asked for 32 pixels (--size 32, or a run resumed with it) on 28x28 data. */
+static gan_status open_padded(const run_config *c, train_data *d) {
+    gan_u8_labels lb = {0};
+    gan_status s = gan_dataset_load(c->data, 0, &d->im, &lb);
+    gan_u8_labels_free(&lb);
+    if (s || d->im.h != 28 || d->im.w != 28) return GAN_ERR_MISMATCH;
+    gan_u8_images_to_nchw(&d->im);
+    pad_to_32(&d->im);
+    d->n = d->im.n, d->c = d->im.c, d->h = d->im.h, d->w = d->im.w;
+    d->batcher = gan_batcher_new(d->im.data, d->n, d->c, d->h, d->w, (uint64_t)c->seed);
+    return GAN_OK;
+}
+
+static gan_status open_data(const run_config *c, int is_resnet, train_data *d) {
+    if (!strcmp(c->data, "ring8")) return open_ring(c, d);
+    gan_source_opts so = {.size = c->size, .seed = (uint64_t)c->seed, .audio_loader = gan_wav_loader};
+    gan_status s = gan_source_open(c->data, &so, &d->src);
+    if (s && is_resnet && c->size == 32) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", gan_last_error());
+        if (!open_padded(c, d)) return GAN_OK;
+        close_data(d);
+        return gan_fail(s, "%s", why);
+    }
+    if (s) return s;
+    const gan_field_info *f = gan_source_find(d->src, "image");
+    if (!f || f->ndim != 3)
+        return gan_fail(GAN_ERR_ARG, "--data %s: a %s source has no \"image\" field to train on", c->data,
+                        gan_source_kind(d->src));
+    d->n = (int)gan_source_len(d->src, 0);
+    d->c = f->shape[0], d->h = f->shape[1], d->w = f->shape[2];
+    return GAN_OK;
+}
+
 typedef struct train_ui {
     progress pr;
     int started;
     double time_limit;
-    gan_batcher *batcher;
+    train_data *data;
     evaluator *ev;
 } train_ui;
 
 static gan_status next_batch(void *ud, gan_ctx *ctx, int64_t step, int batch, gan_batch *out) {
-    train_ui *ui = ud;
-    gan_batch_put(out, "image", gan_batcher_get(ui->batcher, ctx, step, batch));
+    train_data *d = ((train_ui *)ud)->data;
+    if (d->src) return gan_source_batch(d->src, ctx, step, batch, out);
+    gan_batch_put(out, "image", gan_batcher_get(d->batcher, ctx, step, batch));
     return GAN_OK;
 }
 
 static void on_progress(void *ud, const gan_run_progress *p) {
     train_ui *ui = ud;
-    if (!ui->started) {
-        progress_start(&ui->pr, "train", p->step - 1, p->steps);
+    if (!p->stats) {
+        progress_start(&ui->pr, "train", p->step, p->steps);
         ui->pr.time_limit = ui->time_limit;
         ui->started = 1;
+        return;
     }
     char extra[160];
     snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f D(x) %.2f D(G(z)) %.2f", p->stats->loss_d,
@@ -181,7 +245,8 @@ static int check_model_flags(const int *given, gan_model *m, run_config *c) {
     static const char *const params[N_MODEL_FLAGS] = {"nz", "ngf", "ndf", "d_norm", "sn", "pyramid"};
     const gan_spec *spec = gan_model_spec(m);
     for (int i = 0; i < N_MODEL_FLAGS; i++)
-        if (given[i] && !gan_spec_has_param(spec, params[i]))
+        /* "--d-norm none" states what a net without the param has (the README's ResNet) */
+        if (given[i] && !gan_spec_has_param(spec, params[i]) && !(i == 3 && !strcmp(c->d_norm, "none")))
             return cli_error(CMD, CLI_USAGE, "%s: model %s has no param '%s'", model_flags[i],
                              gan_spec_name(spec), params[i]);
     int64_t v;
@@ -199,8 +264,8 @@ int cmd_train(int argc, char **argv) {
     float lr = 0;
     float time_limit = 0;
     cli_flag flags[] = {
-        {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) | resnet (SNGAN's; 28, 32 or 64 pixels) [dcgan]", 0},
-        {"--data", FLAG_STR, &c.data, "fashion-mnist, an IDX image file, or a folder of PNG/JPEG images", 0},
+        {"--model", FLAG_STR, &c.model, "mlp | dcgan (28x28 data: the 28x28 DCGAN; 32/64/128: pytorch/examples' DCGAN) | resnet (SNGAN's; 28, 32 or 64 pixels) | FILE.json, a spec of your own (docs/MODELS.md) [dcgan]", 0},
+        {"--data", FLAG_STR, &c.data, "fashion-mnist, an IDX image file, a folder of PNG/JPEG images (transparency composited onto white), ring8 (2-D points), or a source: classes:DIR, paired:DIR, ab:DIR, unpaired:DIR, captions:F, tags:F, audio:F (its \"image\" is trained on)", 0},
         {"--out", FLAG_STR, &c.out, "run folder to create (config.json, metrics.jsonl, samples/, checkpoints/)", 0},
         {"--resume", FLAG_STR, &resume, "continue the run in this folder from its latest checkpoint", 0},
         {"--steps", FLAG_I64, &c.steps, "total D steps [3000]", 0},
@@ -287,7 +352,7 @@ int cmd_train(int argc, char **argv) {
     if (c.eval_every < 0 || (c.eval_every && (c.eval_n < 10 || c.eval_n > 100000)))
         return cli_error(CMD, CLI_USAGE, "--eval-every must be >= 0 and --eval-n in 10..100000");
     if (c.sample_every < 1 || c.ckpt_every < 1 || c.log_every < 1) return cli_error(CMD, CLI_USAGE, "--sample-every/--ckpt-every/--log-every must be at least 1");
-    int is_resnet = !strcmp(c.model, "resnet");
+    int is_resnet = !strcmp(c.model, "resnet"), ring = !strcmp(c.data, "ring8");
     if (strcmp(c.d_norm, "batch") && strcmp(c.d_norm, "layer") && strcmp(c.d_norm, "none"))
         return cli_error(CMD, CLI_USAGE, "--d-norm: unknown norm '%s' (expected batch, layer or none)", c.d_norm);
     gan_train_opts o = gan_train_opts_default();
@@ -310,53 +375,34 @@ int cmd_train(int argc, char **argv) {
     gan_set_threads(c.threads);
 
     /* data */
-    gan_u8_images im = {0};
-    gan_u8_labels lb = {0};
-    float *points = NULL; /* ring8: 2-D points, scaled into G's tanh range */
-    int ring = !strcmp(c.data, "ring8");
-    if (ring) {
-        if (strcmp(c.model, "mlp") && !ends_with(c.model, ".json"))
-            return cli_error(CMD, CLI_USAGE, "--data ring8 holds 2-D points: use --model mlp");
-        points = malloc(sizeof(float) * 2 * RING_N);
-        gan_ring8_sample(points, RING_N, (uint64_t)c.seed, 77);
-        for (int i = 0; i < 2 * RING_N; i++) points[i] /= RING_SCALE;
-        im.n = RING_N;
-        im.h = im.w = 1;
-        im.c = 2;
-    } else if (gan_dataset_load(c.data, c.size, &im, &lb) &&
-               /* the ResNet padding 28x28 data to 32 (--size 32, or a run resumed with it) */
-               !(is_resnet && c.size == 32 && !gan_dataset_load(c.data, 0, &im, &lb) && im.h == 28)) {
-        gan_u8_images_free(&im);
-        gan_u8_labels_free(&lb);
+    train_data data = {0};
+    if (ring && strcmp(c.model, "mlp") && !ends_with(c.model, ".json"))
+        return cli_error(CMD, CLI_USAGE, "--data ring8 holds 2-D points: use --model mlp");
+    if (open_data(&c, is_resnet, &data)) {
+        close_data(&data);
         return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-    } else {
-        gan_u8_labels_free(&lb);
     }
-    if (im.h != im.w) {
-        gan_u8_images_free(&im);
-        return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, im.h, im.w);
+    if (data.h != data.w) {
+        close_data(&data);
+        return cli_error(CMD, CLI_RUNTIME, "--data %s: images are %dx%d; only square images are supported (use a folder with --size)", c.data, data.h, data.w);
     }
-    if (!ring) gan_u8_images_to_nchw(&im);
-    /* 28x28 data trains the native 28x28 ResNet unless --size 32 asked for the 32-pixel one
-     * (and runs made before the native model existed recorded size 32, so they resume padded) */
-    if (is_resnet && im.h == 28 && c.size == 32) pad_to_32(&im);
-    c.size = im.h;
-    c.channels = im.c;
+    c.size = data.h;
+    c.channels = data.c;
     gan_model *m;
     gan_model_config mc = model_config(&c, model_set);
     gan_status ms = gan_run_model(run, resume != NULL, &mc, (uint64_t)c.seed, &m);
     if (ms) {
         /* a setting the model refuses is a usage error; a spec that cannot be read or built is not */
-        gan_u8_images_free(&im);
+        close_data(&data);
         return cli_error(CMD, ms == GAN_ERR_ARG ? CLI_USAGE : CLI_RUNTIME, "%s", gan_last_error());
     }
     if (check_model_flags(model_given, m, &c)) {
-        gan_u8_images_free(&im);
+        close_data(&data);
         gan_model_free(m);
         return CLI_USAGE;
     }
     if (gan_train_opts_check(&o, m)) {
-        gan_u8_images_free(&im);
+        close_data(&data);
         gan_model_free(m);
         return cli_error(CMD, CLI_USAGE, "%s", gan_last_error());
     }
@@ -383,10 +429,9 @@ int cmd_train(int argc, char **argv) {
     if (!resume)
         fprintf(stderr, "gan train: %s (%s, %lld G + %lld D parameters) on %s: %d images %dx%dx%d, %lld steps of batch %d\n",
                 run, gan_model_get_info(m)->name, (long long)gan_net_num_params(gan_model_G(m)),
-                (long long)gan_net_num_params(gan_model_D(m)), c.data, im.n, c.channels, c.size, c.size,
+                (long long)gan_net_num_params(gan_model_D(m)), c.data, data.n, c.channels, c.size, c.size,
                 (long long)c.steps, c.batch);
-    ui.batcher = ring ? gan_batcher_new_f32(points, im.n, im.c, im.h, im.w, (uint64_t)c.seed)
-                      : gan_batcher_new(im.data, im.n, im.c, im.h, im.w, (uint64_t)c.seed);
+    ui.data = &data;
     gan_run_opts ro = {.dir = run, .resume = resume != NULL, .steps = c.steps,
                        .log_every = c.log_every, .sample_every = c.sample_every,
                        .ckpt_every = c.ckpt_every, .eval_every = c.eval_every, .eval_n = c.eval_n,
@@ -423,12 +468,10 @@ int cmd_train(int argc, char **argv) {
     }
     ret = CLI_OK;
 done:
-    gan_batcher_free(ui.batcher);
     evaluator_free(ui.ev);
     gan_trainer_free(&t);
     free(json);
     gan_model_free(m);
-    gan_u8_images_free(&im);
-    free(points);
+    close_data(&data);
     return ret;
 }
