@@ -247,8 +247,9 @@ static int train(const options *o, const recipe *rc, result *res) {
     int n_critic = o->n_critic ? o->n_critic : rc->n_critic;
     float lr = o->lr > 0 ? o->lr : rc->lr;
     float gp_weight = rc->loss == GAN_LOSS_WGAN && o->gp >= 0 ? o->gp : rc->gp;
+    /* sn is set only where the recipe needs it: a spec without the param serves the others */
     gan_model *model;
-    if (gan_model_new(&(gan_model_config){.spec = o->model, .sn = rc->sn ? 1 : -1}, o->seed, &model)) {
+    if (gan_model_new(&(gan_model_config){.spec = o->model, .sn = rc->sn}, o->seed, &model)) {
         fprintf(stderr, "ring8: --model: %s\n", gan_last_error());
         return 1;
     }
