@@ -5,16 +5,17 @@ timing and FLOP convention, so bench/run_bench.sh can put the two side by side.
     /usr/bin/python3 bench/torch_bench.py --model mlp|dcgan28|dcgan64 --batch 64 --iters N \
         [--warmup W] [--threads T] [--convT native|fast] [--json]
 
-One iteration (identical in tools/gan/bench.c), on a fixed random batch in [-1, 1]:
-    D real: BCE-with-logits(D(real), 1), backward              (as pytorch/examples' dcgan:
-    D fake: z ~ N(0, 1), G(z) without a graph, BCE(D(fake), 0),  errD_real.backward(), then
-            backward, Adam on D                                   errD_fake.backward())
-    G step: a fresh G(z) with a graph, D(fake) with D's parameters frozen (no weight
-            gradients: gan.c skips them too), BCE(., 1), backward, Adam on G.
+One iteration (identical in tools/gan/bench.c: gan_trainer's step), on a fixed random batch
+in [-1, 1], as pytorch/examples' dcgan:
+    z ~ N(0, 1), fake = G(z) once, with a graph;
+    D step: BCE-with-logits(D(real), 1) + BCE(D(fake.detach()), 0), backward, Adam on D;
+    G step: D(fake) with D's parameters frozen (no weight gradients: gan.c skips them too),
+            BCE(., 1), backward through D into G, Adam on G.
 Both nets in train mode (batch-norm batch statistics), Adam lr 2e-4 betas (0.5, 0.999).
 
 GFLOP/s counts 2 FLOP per multiply-add of conv, conv-transpose and linear layers, and an
-iteration as 9 F_D + 4 F_G forward FLOPs (F_X = one forward pass of X on the batch).
+iteration as 9 F_D + 3 F_G forward FLOPs (F_X = one forward pass of X on the batch; a pass
+with its backward counts 3).
 
 Settings that matter here (run_bench.sh sweeps them and reports the best):
   * OMP_WAIT_POLICY=passive (set below unless given): libgomp's spin-waiting steals the
@@ -140,27 +141,26 @@ def main(argv=None):
     real = torch.rand(B, *shape) * 2 - 1
     f_g, fake0 = forward_flops(G, torch.randn(B, NZ))
     f_d, _ = forward_flops(D, fake0)
-    flops = 9 * f_d + 4 * f_g
+    flops = 9 * f_d + 3 * f_g
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
     d_params = list(D.parameters())
 
     def iteration():
-        # D on the real batch (its graph is freed by backward, as gan.c resets its arena)
-        D.zero_grad(set_to_none=True)
-        F.binary_cross_entropy_with_logits(D(real).view(B, 1), ones).backward()
-        # D on a fake batch: G without a graph
+        # fake = G(z) once; D on real and fake.detach() (gan.c keeps the whole step in one
+        # arena and resets it after the step, as fake's graph lives here until G's backward)
         z = torch.randn(B, NZ)
-        with torch.no_grad():
-            fake = G(z)
-        F.binary_cross_entropy_with_logits(D(fake).view(B, 1), zeros).backward()
+        fake = G(z)
+        D.zero_grad(set_to_none=True)
+        (F.binary_cross_entropy_with_logits(D(real).view(B, 1), ones) +
+         F.binary_cross_entropy_with_logits(D(fake.detach()).view(B, 1), zeros)).backward()
         opt_d.step()
-        # G step: a fresh G(z) through the updated, frozen D
+        # G step: the same fake through the updated, frozen D
         for q in d_params:
             q.requires_grad_(False)
         G.zero_grad(set_to_none=True)
-        F.binary_cross_entropy_with_logits(D(G(z)).view(B, 1), ones).backward()
+        F.binary_cross_entropy_with_logits(D(fake).view(B, 1), ones).backward()
         opt_g.step()
         for q in d_params:
             q.requires_grad_(True)

@@ -2,14 +2,15 @@
  * GAN iterations on random data. bench/torch_bench.py is its PyTorch twin (same models, same
  * iteration, same FLOP convention) and bench/run_bench.sh (make bench) runs both side by side.
  *
- * One iteration, on a fixed random batch in [-1, 1], in three phases (each ends with
- * gan_ctx_reset: its tensors are dead once its gradients are in the nets' buffers):
- *   D real: BCE-with-logits(D(real), 1), backward;
- *   D fake: z ~ N(0, 1), G(z) without a graph, BCE(D(fake), 0), backward, Adam on D;
- *   G step: a fresh G(z) with a graph, D(fake) with D frozen (no weight gradients), BCE
- *           against 1, backward through D into G, Adam on G.
+ * One iteration is one gan_trainer_step_images (the step `gan train` takes; BCE, Adam 2e-4
+ * betas (0.5, 0.999)) on a fixed random batch in [-1, 1], then gan_ctx_reset:
+ *   z ~ N(0, 1), fake = G(z) once, with a graph;
+ *   D step: BCE(D(real), 1) + BCE(D(fake.detach()), 0), backward, Adam on D;
+ *   G step: D(fake) through the updated D, frozen (no weight gradients), BCE against 1,
+ *           backward through D into G, Adam on G.
  * GFLOP/s counts 2 FLOP per multiply-add of conv, conv-transpose and linear layers and an
- * iteration as 9 F_D + 4 F_G forward FLOPs (F_X: one forward pass of X on the batch). */
+ * iteration as 9 F_D + 3 F_G forward FLOPs (F_X: one forward pass of X on the batch; a pass
+ * with its backward counts 3). */
 #include "gan.h"
 #include "cli.h"
 #include <stdio.h>
@@ -77,51 +78,14 @@ static void forward_flops(const gan_model_config *c, int B, double *fg, double *
     *fd = d;
 }
 
-typedef struct bench_state {
-    gan_model *m;
-    gan_adam opt_g, opt_d;
-    gan_tensor *real;
-    int B, nz;
-    uint64_t seed;
-} bench_state;
+static size_t iter_peak; /* arena bytes one iteration used, the most of any */
 
-static size_t phase_peak[3];
-
-/* Ends a phase: everything the phase built is dead once its gradients are in the nets' buffers */
-static void end_phase(gan_ctx *ctx, int phase) {
+/* One training step; everything it built is dead once its updates are in the nets. */
+static void iteration(gan_trainer *t, gan_ctx *ctx, gan_tensor *real) {
+    gan_trainer_step_images(t, ctx, real, NULL);
     size_t used = gan_ctx_used(ctx);
-    if (used > phase_peak[phase]) phase_peak[phase] = used;
+    if (used > iter_peak) iter_peak = used;
     gan_ctx_reset(ctx);
-}
-
-/* The three phases of an iteration, each in a fresh arena (as pytorch/examples frees each
- * graph after its backward; the twin does the same steps in the same order). */
-static void iteration(bench_state *s, gan_ctx *ctx, uint64_t it) {
-    gan_net *G = gan_model_G(s->m), *D = gan_model_D(s->m);
-
-    /* D on the real batch */
-    gan_net_zero_grad(D);
-    gan_backward(ctx, gan_bce_with_logits_const(ctx, gan_model_discriminate(ctx, s->m, s->real), 1.0f));
-    end_phase(ctx, 0);
-
-    /* D on a fake batch: G runs without a graph (its output is a constant here) */
-    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
-    int old = gan_ctx_set_grad(ctx, 0);
-    gan_tensor *fake = gan_model_generate(ctx, s->m, z);
-    gan_ctx_set_grad(ctx, old);
-    gan_backward(ctx, gan_bce_with_logits_const(ctx, gan_model_discriminate(ctx, s->m, fake), 0.0f));
-    gan_adam_step(&s->opt_d, D);
-    end_phase(ctx, 1);
-
-    /* G step: a fresh G(z) through the updated, frozen D */
-    z = gan_randn(ctx, GAN_SHAPE(s->B, s->nz), s->seed, it);
-    gan_net_requires_grad(D, 0);
-    gan_net_zero_grad(G);
-    gan_tensor *d_out = gan_model_discriminate(ctx, s->m, gan_model_generate(ctx, s->m, z));
-    gan_backward(ctx, gan_bce_with_logits_const(ctx, d_out, 1.0f));
-    gan_adam_step(&s->opt_g, G);
-    gan_net_requires_grad(D, 1);
-    end_phase(ctx, 2);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -165,23 +129,23 @@ int cmd_bench(int argc, char **argv) {
     } else return cli_error(CMD, CLI_USAGE, "--model: unknown model '%s' (expected mlp, dcgan28 or dcgan64)", model);
     gan_set_threads(threads);
 
-    bench_state s = {.B = batch, .nz = mc.nz, .seed = (uint64_t)seed};
-    if (gan_model_new(&mc, (uint64_t)seed, &s.m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
-    s.opt_d = gan_adam_default(2e-4f);
-    s.opt_g = gan_adam_default(2e-4f);
-    s.opt_d.beta1 = s.opt_g.beta1 = 0.5f;
+    gan_model *m;
+    if (gan_model_new(&mc, (uint64_t)seed, &m)) return cli_error(CMD, CLI_RUNTIME, "%s", gan_last_error());
+    gan_train_opts to = gan_train_opts_default(); /* BCE, Adam 2e-4 betas (0.5, 0.999) */
+    to.batch = batch;
+    to.seed = (uint64_t)seed;
+    gan_trainer t;
+    gan_trainer_init(&t, m, &to);
     /* the batch lives in its own arena: the step arena is reset every iteration */
     gan_ctx *data = gan_ctx_new((size_t)batch * mc.channels * mc.size * mc.size * sizeof(float) + 4096);
     gan_ctx_set_grad(data, 0);
-    s.real = gan_rand(data, GAN_SHAPE(batch, mc.channels, mc.size, mc.size), (uint64_t)seed, 0);
-    for (int64_t i = 0; i < s.real->numel; i++) s.real->data[i] = 2.0f * s.real->data[i] - 1.0f;
+    gan_tensor *real = gan_rand(data, GAN_SHAPE(batch, mc.channels, mc.size, mc.size), (uint64_t)seed, 0);
+    for (int64_t i = 0; i < real->numel; i++) real->data[i] = 2.0f * real->data[i] - 1.0f;
 
     gan_ctx *ctx = gan_ctx_new(0);
-    gan_ctx_set_training(ctx, 1);
-    uint64_t it = 1;
     for (int i = 0; i < warmup + (ab && warmup > 0); i++) {
         if (ab) gan_set_winograd(i % 2 == 0);
-        iteration(&s, ctx, it++);
+        iteration(&t, ctx, real);
     }
     double *ms = malloc(sizeof(double) * 2 * (size_t)iters);
     if (!ms) return cli_error(CMD, CLI_RUNTIME, "out of memory");
@@ -192,7 +156,7 @@ int cmd_bench(int argc, char **argv) {
         if (ab) gan_set_winograd(i % 2 == 0);
         const int k = ab && i % 2 ? n_on + i / 2 : ab ? i / 2 : i;
         double t0 = now_ms(), c0 = cpu_ms();
-        iteration(&s, ctx, it++);
+        iteration(&t, ctx, real);
         ms[k] = now_ms() - t0;
         cpu[k] = cpu_ms() - c0;
     }
@@ -201,13 +165,12 @@ int cmd_bench(int argc, char **argv) {
     double med = median(ms, iters), best = ms[0], cpu_med = median(cpu, iters), cpu_min = cpu[0];
     double fg, fd;
     forward_flops(&mc, batch, &fg, &fd);
-    double flops = 9 * fd + 4 * fg, gflops = flops / (med * 1e-3) / 1e9;
+    double flops = 9 * fd + 3 * fg, gflops = flops / (med * 1e-3) / 1e9;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0;
     double arena_mb = (double)gan_ctx_capacity(ctx) / (1024.0 * 1024.0);
-    double ph[3];
-    for (int i = 0; i < 3; i++) ph[i] = (double)phase_peak[i] / (1024.0 * 1024.0);
+    double used_mb = (double)iter_peak / (1024.0 * 1024.0);
     /* how OpenMP threads waited between regions (main.c picks it; a user's setting wins) */
     char wait[64];
     const char *policy = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
@@ -220,14 +183,14 @@ int cmd_bench(int argc, char **argv) {
     if (json)
         printf("{\"impl\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"iters\": %d, \"median_ms\": %.4f, "
                "\"min_ms\": %.4f, \"cpu_ms\": %.4f, \"cpu_min_ms\": %.4f, \"gflops\": %.3f, \"gflop_per_iter\": %.9f, \"peak_rss_mb\": %.1f, "
-               "\"arena_mb\": %.1f, \"arena_phase_mb\": [%.1f, %.1f, %.1f], \"threads\": %d, \"omp_wait\": \"%s\", "
+               "\"arena_mb\": %.1f, \"arena_used_mb\": %.1f, \"threads\": %d, \"omp_wait\": \"%s\", "
                "\"winograd\": \"%s\"%s}\n",
-               model, batch, iters, med, best, cpu_med, cpu_min, gflops, flops / 1e9, rss_mb, arena_mb, ph[0],
-               ph[1], ph[2], gan_get_threads(), wait, winograd, ab_json);
+               model, batch, iters, med, best, cpu_med, cpu_min, gflops, flops / 1e9, rss_mb, arena_mb, used_mb,
+               gan_get_threads(), wait, winograd, ab_json);
     else
         printf("gan.c %s batch %d: median %.2f ms, min %.2f ms, CPU %.2f ms, %.1f GFLOP/s (%.3f GFLOP/iter), "
-               "peak RSS %.0f MB (arena %.0f MB; used per phase %.0f/%.0f/%.0f MB)  [threads %d, wait %s]\n",
-               model, batch, med, best, cpu_med, gflops, flops / 1e9, rss_mb, arena_mb, ph[0], ph[1], ph[2],
+               "peak RSS %.0f MB (arena %.0f MB; used per iteration %.0f MB)  [threads %d, wait %s]\n",
+               model, batch, med, best, cpu_med, gflops, flops / 1e9, rss_mb, arena_mb, used_mb,
                gan_get_threads(), wait);
     if (ab && !json)
         printf("  paired, every other iteration: Winograd on median %.2f ms (min %.2f), off median %.2f ms "
@@ -235,6 +198,7 @@ int cmd_bench(int argc, char **argv) {
     free(ms);
     gan_ctx_free(ctx);
     gan_ctx_free(data);
-    gan_model_free(s.m);
+    gan_trainer_free(&t);
+    gan_model_free(m);
     return CLI_OK;
 }
