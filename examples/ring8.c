@@ -231,13 +231,13 @@ static const char *default_model(const char *argv0) {
     return path;
 }
 
-/* n samples of the averaged G from fixed noise (seed, stream), as (n, 2) points. */
+/* n samples of the averaged G from fixed noise (seed, stream), as (n, 2) points in ctx. */
 static gan_tensor *sample(gan_ctx *ctx, gan_trainer *t, int n, uint64_t seed, uint64_t stream) {
-    int nz = gan_model_get_info(t->model)->nz;
-    int old_grad = gan_ctx_set_grad(ctx, 0);
-    gan_tensor *z = gan_randn(ctx, GAN_SHAPE(n, nz), seed, stream);
-    gan_ctx_set_grad(ctx, old_grad);
-    return gan_trainer_sample(t, ctx, z);
+    float *z = gan_model_noise(t->model, n, seed, stream);
+    gan_tensor *x = gan_empty(ctx, GAN_SHAPE(n, 2));
+    gan_model_sample(t->model, gan_trainer_ema(t), z, n, 0, x->data, NULL, NULL);
+    gan_free(z);
+    return x;
 }
 
 /* Trains one recipe from scratch; returns 0, or 1 on a spec that cannot be built, a
