@@ -235,7 +235,7 @@ static const char *default_model(const char *argv0) {
 static gan_tensor *sample(gan_ctx *ctx, gan_trainer *t, int n, uint64_t seed, uint64_t stream) {
     float *z = gan_model_noise(t->model, n, seed, stream);
     gan_tensor *x = gan_empty(ctx, GAN_SHAPE(n, 2));
-    gan_model_sample(t->model, gan_trainer_ema(t), z, n, 0, x->data, NULL, NULL);
+    gan_model_sample(t->model, gan_trainer_ema(t), NULL, z, n, 0, x->data, NULL, NULL);
     gan_free(z);
     return x;
 }

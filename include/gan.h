@@ -1623,9 +1623,12 @@ gan_status gan_checkpoint_meta(const char *path, const char *key, char *buf, siz
 float *gan_model_noise(const gan_model *m, int n, uint64_t seed, uint64_t stream);
 /* The one sampling loop: G on the n rows of z in chunks of `batch` (<= 0: 256), in eval mode
  * (batch norm on its running statistics) without a graph, with the EMA's weights when ema is
- * not NULL; out: n * C * H * W floats. progress (may be NULL) after each chunk. */
-gan_status gan_model_sample(gan_model *m, gan_ema *ema, const float *z, int n, int batch,
-                            float *out, void (*progress)(void *ud, int done, int n), void *ud);
+ * not NULL; out: n * C * H * W floats. progress (may be NULL) after each chunk. ctx: a
+ * context to work in, reset after each chunk (a training loop passes its own, whose arena is
+ * already grown), or NULL for one of its own. */
+gan_status gan_model_sample(gan_model *m, gan_ema *ema, gan_ctx *ctx, const float *z, int n,
+                            int batch, float *out, void (*progress)(void *ud, int done, int n),
+                            void *ud);
 
 /* The papers' settings for the typical recipe: "dcgan" (nothing changes), "wgan" (Arjovsky
  * et al.: RMSprop 5e-5, clip 0.01, 5 D steps), "wgan-gp" (Gulrajani et al.: gp 10, Adam 1e-4

@@ -21,6 +21,7 @@ typedef struct run {
     int log_every, sample_every, ckpt_every, n_samples;
     float *zfix, *fixed;          /* the grids' noise and a buffer for their samples */
     FILE *metrics;
+    gan_ctx *ctx;                 /* the steps' arena, also for sampling between steps */
     double seconds_before, t0, best_fid;
 } run;
 
@@ -156,7 +157,7 @@ static gan_status save_latest(const run *r, int keep_step_file) {
 static gan_status write_grid(const run *r) {
     const gan_model_info *in = gan_model_get_info(r->m);
     int n = r->n_samples, c = in->channels, hw = in->size;
-    gan_status s = gan_model_sample(r->m, gan_trainer_ema(r->t), r->zfix, n, 0, r->fixed, NULL, NULL);
+    gan_status s = gan_model_sample(r->m, gan_trainer_ema(r->t), r->ctx, r->zfix, n, 0, r->fixed, NULL, NULL);
     if (s) return s;
     if (r->o->samples) return r->o->samples(r->o->samples_ud, r->o->dir, r->t->game.step, r->fixed, n, c, hw, hw);
     char path[PATH_LEN];
@@ -187,7 +188,7 @@ static gan_status evaluate(run *r) {
     float *z = gan_model_noise(r->m, n, r->t->opts.seed, GAN_RUN_EVAL_STREAM);
     float *x = gan_malloc(sizeof(float) * (size_t)(per * n));
     double fid, kid, kid_std;
-    gan_status s = gan_model_sample(r->m, gan_trainer_ema(r->t), z, n, 0, x, NULL, NULL);
+    gan_status s = gan_model_sample(r->m, gan_trainer_ema(r->t), r->ctx, z, n, 0, x, NULL, NULL);
     if (!s) s = o->eval(o->eval_ud, x, n, in->channels, in->size, in->size, &fid, &kid, &kid_std);
     gan_free(z);
     gan_free(x);
@@ -221,7 +222,7 @@ static gan_status after_step(run *r, int last) {
 static gan_status train(run *r, gan_run_result *res) {
     const gan_run_opts *o = r->o;
     gan_trainer *t = r->t;
-    gan_ctx *ctx = gan_ctx_new(0);
+    gan_ctx *ctx = r->ctx = gan_ctx_new(0);
     gan_step_stats st = {0};
     float last_g = NAN;
     gan_status s = GAN_OK;

@@ -11,13 +11,15 @@ float *gan_model_noise(const gan_model *m, int n, uint64_t seed, uint64_t stream
     return z;
 }
 
-gan_status gan_model_sample(gan_model *m, gan_ema *ema, const float *z, int n, int batch,
-                            float *out, void (*progress)(void *ud, int done, int n), void *ud) {
+gan_status gan_model_sample(gan_model *m, gan_ema *ema, gan_ctx *ctx, const float *z, int n,
+                            int batch, float *out, void (*progress)(void *ud, int done, int n),
+                            void *ud) {
     const gan_model_info *in = gan_model_get_info(m);
     int64_t per = (int64_t)in->channels * in->size * in->size;
     if (batch <= 0) batch = 256;
-    gan_ctx *ctx = gan_ctx_new(0);
-    gan_ctx_set_grad(ctx, 0);
+    gan_ctx *own = ctx ? NULL : gan_ctx_new(0);
+    if (own) ctx = own;
+    int old_grad = gan_ctx_set_grad(ctx, 0), old_train = gan_ctx_training(ctx);
     gan_ctx_set_training(ctx, 0); /* running BN stats: sampling never changes the state */
     if (ema) gan_ema_swap(ema, gan_model_G(m));
     for (int i = 0; i < n; i += batch) {
@@ -29,6 +31,8 @@ gan_status gan_model_sample(gan_model *m, gan_ema *ema, const float *z, int n, i
         if (progress) progress(ud, i + b, n);
     }
     if (ema) gan_ema_swap(ema, gan_model_G(m));
-    gan_ctx_free(ctx);
+    gan_ctx_set_training(ctx, old_train);
+    gan_ctx_set_grad(ctx, old_grad);
+    gan_ctx_free(own);
     return GAN_OK;
 }

@@ -79,7 +79,7 @@ static gan_status load_samples(const char *src, int n_ckpt, uint64_t seed, int n
     float *z = gan_model_noise(m, n_ckpt, seed, 0);
     progress pr;
     if (!quiet) progress_start(&pr, "sample", 0, n_ckpt);
-    gan_model_sample(m, NULL, z, n_ckpt, 256, *out, quiet ? NULL : eval_progress, &pr);
+    gan_model_sample(m, NULL, NULL, z, n_ckpt, 256, *out, quiet ? NULL : eval_progress, &pr);
     if (!quiet) progress_end(&pr);
     *n = n_ckpt; *c = mc->channels; *h = *w = mc->size;
     gan_free(z);

@@ -61,7 +61,7 @@ int cmd_sample(int argc, char **argv) {
     float *z = gan_model_noise(m, n, (uint64_t)seed, 0);
     progress pr;
     progress_start(&pr, "sample", 0, n);
-    gan_model_sample(m, NULL, z, n, batch, all, sample_progress, &pr);
+    gan_model_sample(m, NULL, NULL, z, n, batch, all, sample_progress, &pr);
     progress_end(&pr);
     gan_status s = GAN_OK;
     if (save_z) s = gan_npy_write_f32(save_z, z, 2, (const int[]){n, c->nz});

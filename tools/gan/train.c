@@ -198,7 +198,7 @@ static gan_status ring_report(gan_model *m, gan_trainer *t, const char *run) {
     float *z = gan_model_noise(m, RING_PLOT, t->opts.seed, GAN_RUN_FIXED_STREAM);
     float *x = malloc(sizeof(float) * 2 * RING_PLOT);
     gan_ring8_meter rm;
-    gan_status s = gan_model_sample(m, gan_trainer_ema(t), z, RING_PLOT, 0, x, NULL, NULL);
+    gan_status s = gan_model_sample(m, gan_trainer_ema(t), NULL, z, RING_PLOT, 0, x, NULL, NULL);
     if (!s) s = plot_ring(run, t->game.step, x, RING_PLOT, "ring8", &rm);
     gan_free(z);
     free(x);
