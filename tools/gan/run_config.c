@@ -1,5 +1,6 @@
 /* run_config.c — config.json in and out (cJSON). */
 #include "run_config.h"
+#include <stddef.h>
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,50 +29,62 @@ void run_config_defaults(run_config *c) {
     c->eval_n = 5000;
 }
 
+/* Every field of config.json once, in the file's order: what to_json writes and load reads. */
+enum { F_STR, F_INT, F_I64, F_FLOAT };
+#define FIELD(name, kind) {#name, kind, offsetof(run_config, name), 0}
+static const struct field {
+    const char *key;
+    int kind;
+    size_t off;
+    int optional;   /* absent in runs made before it existed: keeps its default */
+} fields[] = {
+    FIELD(model, F_STR), FIELD(data, F_STR), FIELD(steps, F_I64), FIELD(batch, F_INT),
+    FIELD(n_critic, F_INT), FIELD(nz, F_INT), FIELD(ngf, F_INT), FIELD(ndf, F_INT),
+    FIELD(size, F_INT), FIELD(channels, F_INT), FIELD(lr_g, F_FLOAT), FIELD(lr_d, F_FLOAT),
+    FIELD(beta1, F_FLOAT), FIELD(beta2, F_FLOAT), FIELD(seed, F_I64), FIELD(threads, F_INT),
+    FIELD(sample_every, F_INT), FIELD(ckpt_every, F_INT), FIELD(log_every, F_INT),
+    FIELD(loss, F_STR), FIELD(optim, F_STR), FIELD(d_norm, F_STR), FIELD(gp, F_FLOAT),
+    FIELD(r1, F_FLOAT), FIELD(r1_every, F_INT), FIELD(clip, F_FLOAT), FIELD(ema, F_FLOAT),
+    FIELD(sn, F_INT), {"pyramid", F_INT, offsetof(run_config, pyramid), 1},
+    FIELD(eval_every, F_INT), FIELD(eval_n, F_INT),
+};
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
 char *run_config_to_json(const run_config *c, int pretty) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "format", "gan.c-run-1");
-    cJSON_AddStringToObject(j, "model", c->model);
-    cJSON_AddStringToObject(j, "data", c->data);
-    cJSON_AddNumberToObject(j, "steps", (double)c->steps);
-    cJSON_AddNumberToObject(j, "batch", c->batch);
-    cJSON_AddNumberToObject(j, "n_critic", c->n_critic);
-    cJSON_AddNumberToObject(j, "nz", c->nz);
-    cJSON_AddNumberToObject(j, "ngf", c->ngf);
-    cJSON_AddNumberToObject(j, "ndf", c->ndf);
-    cJSON_AddNumberToObject(j, "size", c->size);
-    cJSON_AddNumberToObject(j, "channels", c->channels);
-    cJSON_AddNumberToObject(j, "lr_g", c->lr_g);
-    cJSON_AddNumberToObject(j, "lr_d", c->lr_d);
-    cJSON_AddNumberToObject(j, "beta1", c->beta1);
-    cJSON_AddNumberToObject(j, "beta2", c->beta2);
-    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
-    cJSON_AddNumberToObject(j, "threads", c->threads);
-    cJSON_AddNumberToObject(j, "sample_every", c->sample_every);
-    cJSON_AddNumberToObject(j, "ckpt_every", c->ckpt_every);
-    cJSON_AddNumberToObject(j, "log_every", c->log_every);
-    cJSON_AddStringToObject(j, "loss", c->loss);
-    cJSON_AddStringToObject(j, "optim", c->optim);
-    cJSON_AddStringToObject(j, "d_norm", c->d_norm);
-    cJSON_AddNumberToObject(j, "gp", c->gp);
-    cJSON_AddNumberToObject(j, "r1", c->r1);
-    cJSON_AddNumberToObject(j, "r1_every", c->r1_every);
-    cJSON_AddNumberToObject(j, "clip", c->clip);
-    cJSON_AddNumberToObject(j, "ema", c->ema);
-    cJSON_AddNumberToObject(j, "sn", c->sn);
-    cJSON_AddNumberToObject(j, "pyramid", c->pyramid);
-    cJSON_AddNumberToObject(j, "eval_every", c->eval_every);
-    cJSON_AddNumberToObject(j, "eval_n", c->eval_n);
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *p = (const char *)c + fields[i].off;
+        switch (fields[i].kind) {
+        case F_STR: cJSON_AddStringToObject(j, fields[i].key, *(const char *const *)p); break;
+        case F_INT: cJSON_AddNumberToObject(j, fields[i].key, *(const int *)p); break;
+        case F_I64: cJSON_AddNumberToObject(j, fields[i].key, (double)*(const int64_t *)p); break;
+        default: cJSON_AddNumberToObject(j, fields[i].key, *(const float *)p); break;
+        }
+    }
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return s;
 }
 
-static int get_num(const cJSON *j, const char *key, double *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    if (!cJSON_IsNumber(v)) return 0;
-    *out = v->valuedouble;
-    return 1;
+/* One field from the file into c; strings are copied into c->strings[*n_str]. */
+static gan_status read_field(const cJSON *j, const struct field *f, run_config *c, int *n_str,
+                             const char *path) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, f->key);
+    char *p = (char *)c + f->off;
+    if (!v && f->optional) return GAN_OK;
+    if (f->kind == F_STR) {
+        if (!cJSON_IsString(v)) return gan_fail(GAN_ERR_FORMAT, "%s: missing string \"%s\"", path, f->key);
+        char *dst = c->strings[(*n_str)++];
+        snprintf(dst, sizeof c->strings[0], "%s", v->valuestring);
+        *(const char **)p = dst;
+        return GAN_OK;
+    }
+    if (!cJSON_IsNumber(v)) return gan_fail(GAN_ERR_FORMAT, "%s: missing number \"%s\"", path, f->key);
+    if (f->kind == F_INT) *(int *)p = (int)v->valuedouble;
+    else if (f->kind == F_I64) *(int64_t *)p = (int64_t)v->valuedouble;
+    else *(float *)p = (float)v->valuedouble;
+    return GAN_OK;
 }
 
 gan_status run_config_load(const char *path, run_config *c) {
@@ -92,43 +105,9 @@ gan_status run_config_load(const char *path, run_config *c) {
     free(buf);
     if (!j) return gan_fail(GAN_ERR_FORMAT, "%s: not valid JSON", path);
     run_config_defaults(c);
-    const char *skeys[5] = {"model", "data", "loss", "optim", "d_norm"};
-    for (int i = 0; i < 5; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, skeys[i]);
-        if (!cJSON_IsString(v)) {
-            cJSON_Delete(j);
-            return gan_fail(GAN_ERR_FORMAT, "%s: missing string \"%s\"", path, skeys[i]);
-        }
-        snprintf(c->strings[i], sizeof c->strings[i], "%s", v->valuestring);
-    }
-    c->model = c->strings[0];
-    c->data = c->strings[1];
-    c->loss = c->strings[2];
-    c->optim = c->strings[3];
-    c->d_norm = c->strings[4];
-    struct { const char *k; int kind; void *p; } nums[] = {
-        {"steps", 2, &c->steps}, {"batch", 0, &c->batch}, {"n_critic", 0, &c->n_critic},
-        {"nz", 0, &c->nz}, {"ngf", 0, &c->ngf}, {"ndf", 0, &c->ndf}, {"size", 0, &c->size},
-        {"channels", 0, &c->channels}, {"lr_g", 1, &c->lr_g}, {"lr_d", 1, &c->lr_d},
-        {"beta1", 1, &c->beta1}, {"beta2", 1, &c->beta2}, {"seed", 2, &c->seed},
-        {"threads", 0, &c->threads}, {"sample_every", 0, &c->sample_every},
-        {"ckpt_every", 0, &c->ckpt_every}, {"log_every", 0, &c->log_every},
-        {"gp", 1, &c->gp}, {"r1", 1, &c->r1}, {"r1_every", 0, &c->r1_every},
-        {"clip", 1, &c->clip}, {"ema", 1, &c->ema}, {"sn", 0, &c->sn},
-        {"eval_every", 0, &c->eval_every}, {"eval_n", 0, &c->eval_n}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        double v;
-        if (!get_num(j, nums[i].k, &v)) {
-            cJSON_Delete(j);
-            return gan_fail(GAN_ERR_FORMAT, "%s: missing number \"%s\"", path, nums[i].k);
-        }
-        if (nums[i].kind == 0) *(int *)nums[i].p = (int)v;
-        else if (nums[i].kind == 1) *(float *)nums[i].p = (float)v;
-        else *(int64_t *)nums[i].p = (int64_t)v;
-    }
-    double pyramid = 0;   /* runs made before the option existed have none */
-    get_num(j, "pyramid", &pyramid);
-    c->pyramid = (int)pyramid;
+    int n_str = 0;
+    gan_status s = GAN_OK;
+    for (size_t i = 0; i < N_FIELDS && !s; i++) s = read_field(j, &fields[i], c, &n_str, path);
     cJSON_Delete(j);
-    return GAN_OK;
+    return s;
 }
