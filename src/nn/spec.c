@@ -23,7 +23,7 @@ static gan_status bad(const gan_spec *s, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return gan_fail(GAN_ERR_FORMAT, "%s: %s", s->origin, msg);
+    return spec_fail(GAN_ERR_FORMAT, "%s: %s", s->origin, msg);
 }
 
 void gan_spec_free(gan_spec *s) {
@@ -52,8 +52,9 @@ static gan_status check_keys(const gan_spec *s, const cJSON *obj, const char *wh
 }
 
 static int is_int_number(const cJSON *v) {
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble &&
-           fabs(v->valuedouble) < 9.0e15;
+    /* the range first: converting a double past int64 to int64 is undefined */
+    return cJSON_IsNumber(v) && fabs(v->valuedouble) < 9.0e15 &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
 }
 
 /* expression-valued fields: integers or strings */
@@ -199,7 +200,7 @@ gan_status gan_spec_parse(const char *text, size_t len, const char *origin, gan_
 gan_status gan_spec_load(const char *path, gan_spec **out) {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open model spec (%s)", path, strerror(errno));
+    if (!f) return spec_fail(GAN_ERR_IO, "%s: cannot open model spec (%s)", path, strerror(errno));
     char *buf = malloc(MAX_SPEC_BYTES + 1);
     size_t n = fread(buf, 1, MAX_SPEC_BYTES + 1, f);
     int err = ferror(f);
@@ -222,7 +223,7 @@ gan_status gan_spec_open(const char *name, gan_spec **out) {
     size_t len = strlen(name);
     if (len > 5 && !strcmp(name + len - 5, ".json")) return gan_spec_load(name, out);
     if (!spec_is_ident(name) && strchr(name, '/'))
-        return gan_fail(GAN_ERR_ARG, "model '%s': a zoo name or a file ending in .json", name);
+        return spec_fail(GAN_ERR_ARG, "model '%s': a zoo name or a file ending in .json", name);
     char path[8192], exe[2048], dir[4096];
     const char *env = getenv("GAN_MODELS_DIR");
     if (env && *env && try_dir(env, name, path, sizeof path)) return gan_spec_load(path, out);
@@ -238,7 +239,7 @@ gan_status gan_spec_open(const char *name, gan_spec **out) {
         }
     }
     if (try_dir("models", name, path, sizeof path)) return gan_spec_load(path, out);
-    return gan_fail(GAN_ERR_IO, "model '%s': no models/%s.json next to the gan binary or in "
+    return spec_fail(GAN_ERR_IO, "model '%s': no models/%s.json next to the gan binary or in "
                     "$GAN_MODELS_DIR (zoo: mlp, dcgan28, dcgan, resnet; or pass a .json file)", name, name);
 }
 
@@ -248,15 +249,15 @@ int gan_spec_has_param(const gan_spec *s, const char *param) { return spec_find_
 
 gan_status gan_spec_set_int(gan_spec *s, const char *param, int64_t value) {
     spec_param *p = spec_find_param((gan_spec *)s, param);
-    if (!p) return gan_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
-    if (p->type == SPEC_STR) return gan_fail(GAN_ERR_ARG, "%s: param '%s' is a string", s->origin, param);
+    if (!p) return spec_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
+    if (p->type == SPEC_STR) return spec_fail(GAN_ERR_ARG, "%s: param '%s' is a string", s->origin, param);
     p->i = p->type == SPEC_BOOL ? value != 0 : value;
     return GAN_OK;
 }
 
 gan_status gan_spec_set(gan_spec *s, const char *param, const char *value) {
     spec_param *p = spec_find_param(s, param);
-    if (!p) return gan_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
+    if (!p) return spec_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
     if (p->type == SPEC_STR) {
         free(p->str);
         p->str = strdup(value);
@@ -265,14 +266,14 @@ gan_status gan_spec_set(gan_spec *s, const char *param, const char *value) {
     if (p->type == SPEC_BOOL) {
         if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes")) p->i = 1;
         else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no")) p->i = 0;
-        else return gan_fail(GAN_ERR_ARG, "param '%s': '%s' is not a boolean (true/false)", param, value);
+        else return spec_fail(GAN_ERR_ARG, "param '%s': '%s' is not a boolean (true/false)", param, value);
         return GAN_OK;
     }
     char *end;
     errno = 0;
     long long v = strtoll(value, &end, 10);
     if (errno || end == value || *end)
-        return gan_fail(GAN_ERR_ARG, "param '%s': '%s' is not an integer", param, value);
+        return spec_fail(GAN_ERR_ARG, "param '%s': '%s' is not an integer", param, value);
     p->i = v;
     return GAN_OK;
 }

@@ -36,6 +36,9 @@ typedef struct spec_scope {
     int64_t loop_val[SPEC_MAX_LOOP];
 } spec_scope;
 
+/* gan_fail for spec messages: they quote the spec's own strings, whose control characters
+ * ("\n" in a key) become '?' so that the message stays one line. */
+gan_status spec_fail(gan_status code, const char *fmt, ...);
 int spec_is_ident(const char *s);
 spec_param *spec_find_param(const gan_spec *s, const char *name);
 /* Evaluates the lets into sc (GAN_ERR_FORMAT naming the let that fails). */
