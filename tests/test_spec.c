@@ -69,6 +69,11 @@ static void not_json(void) {
             "{\"nets\": [{\"name\": \"D\", \"inputs\": {\"x\": [2]}, \"blocks\": [{\"block\": \"relu\"}]},"
             " {\"name\": \"D\", \"inputs\": {\"x\": [2]}, \"blocks\": [{\"block\": \"relu\"}]}]}", NULL,
             "two nets are named 'D'", NULL);
+    refused("a top-level key given twice", "{" NETS ", " NETS "}", NULL, "top level", "key 'nets' is given twice", NULL);
+    refused("an input declared twice",
+            "{\"nets\": [{\"name\": \"D\", \"inputs\": {\"x\": [2], \"x\": [3]}, \"blocks\": [{\"block\": \"relu\"}]}]}", NULL,
+            "net D, input 'x': declared twice", NULL);
+    refused("a let given twice", "{\"let\": {\"a\": 1, \"a\": 2}, " NETS "}", NULL, "let 'a' is given twice", NULL);
     refused("a net without inputs", "{\"nets\": [{\"name\": \"D\", \"blocks\": [{\"block\": \"relu\"}]}]}", NULL,
             "net D", "needs \"inputs\"", NULL);
     refused("the net asked for is missing", d_spec("", "{\"block\": \"relu\"}"), "G", "no net 'G'", NULL);

@@ -44,10 +44,20 @@ static int one_of(const char *k, const char *const *keys) {
     return 0;
 }
 
+/* cJSON keeps every copy of a repeated key and reads the first: a second one would be
+ * silently ignored, so it is refused. */
+static const cJSON *earlier_key(const cJSON *obj, const cJSON *c) {
+    for (const cJSON *e = obj->child; e != c; e = e->next)
+        if (!strcmp(e->string, c->string)) return e;
+    return NULL;
+}
+
 static gan_status check_keys(const gan_spec *s, const cJSON *obj, const char *where,
                              const char *const *keys) {
-    for (const cJSON *c = obj->child; c; c = c->next)
+    for (const cJSON *c = obj->child; c; c = c->next) {
         if (!one_of(c->string, keys)) return bad(s, "%s: unknown key '%s'", where, c->string);
+        if (earlier_key(obj, c)) return bad(s, "%s: key '%s' is given twice", where, c->string);
+    }
     return GAN_OK;
 }
 
@@ -106,6 +116,7 @@ static gan_status check_net(const gan_spec *s, const cJSON *net, int idx) {
         char w2[160];
         snprintf(w2, sizeof w2, "%s, input '%s'", where, c->string);
         if (!spec_is_ident(c->string)) return bad(s, "%s: not a name", w2);
+        if (earlier_key(in, c)) return bad(s, "%s: declared twice", w2);
         if ((st = check_shape_list(s, c, w2))) return st;
     }
     const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(net, "blocks");
@@ -134,6 +145,7 @@ static gan_status check_top(gan_spec *s) {
             return bad(s, "\"let\" must be an object of up to %d name: expression", SPEC_MAX_LETS);
         for (const cJSON *c = let->child; c; c = c->next) {
             if (!spec_is_ident(c->string)) return bad(s, "let '%s': not a name", c->string);
+            if (earlier_key(let, c)) return bad(s, "let '%s' is given twice", c->string);
             if (!is_expr(c)) return bad(s, "let '%s': must be an integer or an expression string", c->string);
         }
     }
