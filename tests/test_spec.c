@@ -199,6 +199,11 @@ static void limits(void) {
     strcat(blocks, "{\"block\": \"relu\"}");
     strcat(blocks, tail);
     refused("repeats nested 9 deep", d_spec("", blocks), "D", "nested too deeply", NULL);
+    static char many[16384];
+    size_t o = (size_t)snprintf(many, sizeof many, "{\"params\": {");
+    for (int i = 0; i < 300; i++) o += (size_t)snprintf(many + o, sizeof many - o, "%s\"p%d\": %d", i ? ", " : "", i, i);
+    snprintf(many + o, sizeof many - o, "}, " NETS "}");
+    refused("300 params", many, NULL, "\"params\"", "up to 256", NULL);
     refused("an input size out of range",
             "{\"nets\": [{\"name\": \"D\", \"inputs\": {\"x\": [100000000]}, \"blocks\": [{\"block\": \"relu\"}]}]}",
             "D", "input 'x'", "out of range", NULL);

@@ -73,8 +73,9 @@ static int is_expr(const cJSON *v) { return is_int_number(v) || cJSON_IsString(v
 static gan_status parse_params(gan_spec *s) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(s->root, "params");
     if (!p) return GAN_OK;
-    if (!cJSON_IsObject(p)) return bad(s, "\"params\" must be an object of name: default value");
     int n = cJSON_GetArraySize(p);
+    if (!cJSON_IsObject(p) || n > SPEC_MAX_PARAMS_DECLARED)
+        return bad(s, "\"params\" must be an object of up to %d name: default value", SPEC_MAX_PARAMS_DECLARED);
     s->params = calloc((size_t)n + 1, sizeof *s->params);
     for (const cJSON *c = p->child; c; c = c->next) {
         spec_param *q = &s->params[s->n_params];
@@ -151,7 +152,8 @@ static gan_status check_top(gan_spec *s) {
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s->root, "require");
     if (req) {
-        if (!cJSON_IsArray(req)) return bad(s, "\"require\" must be an array of [condition, message]");
+        if (!cJSON_IsArray(req) || cJSON_GetArraySize(req) > SPEC_MAX_REQUIRES)
+            return bad(s, "\"require\" must be an array of up to %d [condition, message]", SPEC_MAX_REQUIRES);
         for (const cJSON *r = req->child; r; r = r->next)
             if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 ||
                 !is_expr(cJSON_GetArrayItem(r, 0)) || !cJSON_IsString(cJSON_GetArrayItem(r, 1)))
@@ -159,6 +161,7 @@ static gan_status check_top(gan_spec *s) {
     }
     const cJSON *nets = cJSON_GetObjectItemCaseSensitive(s->root, "nets");
     if (!cJSON_IsArray(nets) || !nets->child) return bad(s, "needs \"nets\": [ {\"name\": \"G\", ...}, ... ]");
+    if (cJSON_GetArraySize(nets) > SPEC_MAX_NETS) return bad(s, "more than %d nets", SPEC_MAX_NETS);
     int i = 0;
     for (const cJSON *n = nets->child; n; n = n->next, i++) {
         if ((st = check_net(s, n, i))) return st;

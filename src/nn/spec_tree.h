@@ -7,6 +7,11 @@
 #include <math.h>
 
 #define SPEC_MAX_LETS 64
+/* params, nets and requires are looked up or compared linearly: a 4 MiB spec of a million
+ * params must not take hours to refuse */
+#define SPEC_MAX_PARAMS_DECLARED 256
+#define SPEC_MAX_NETS 64
+#define SPEC_MAX_REQUIRES 256
 #define SPEC_MAX_LOOP 8
 
 typedef enum { SPEC_INT, SPEC_BOOL, SPEC_STR } spec_type;
