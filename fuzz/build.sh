@@ -7,7 +7,7 @@
 # Each target is fuzz/fuzz_<name>.c compiled with the library's sources (all of src/, so a
 # target may call anything in gan.h). Add a target: write fuzz/fuzz_<name>.c, add <name> here.
 set -eu
-TARGETS="wav texts caption_index tags_index audio_index vocab utf8 emoji_json cldr"
+TARGETS="wav texts caption_index tags_index audio_index vocab utf8 emoji_json cldr spec"
 cd "$(dirname "$0")/.."
 CC=${CC:-clang}
 PKGS="openblas zlib libpng libcjson lapacke libjpeg fftw3f espeak-ng librsvg-2.0"

@@ -23,7 +23,7 @@ static gan_status bad(const gan_spec *s, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return gan_fail(GAN_ERR_FORMAT, "%s: %s", s->origin, msg);
+    return spec_fail(GAN_ERR_FORMAT, "%s: %s", s->origin, msg);
 }
 
 void gan_spec_free(gan_spec *s) {
@@ -44,16 +44,27 @@ static int one_of(const char *k, const char *const *keys) {
     return 0;
 }
 
+/* cJSON keeps every copy of a repeated key and reads the first: a second one would be
+ * silently ignored, so it is refused. */
+static const cJSON *earlier_key(const cJSON *obj, const cJSON *c) {
+    for (const cJSON *e = obj->child; e != c; e = e->next)
+        if (!strcmp(e->string, c->string)) return e;
+    return NULL;
+}
+
 static gan_status check_keys(const gan_spec *s, const cJSON *obj, const char *where,
                              const char *const *keys) {
-    for (const cJSON *c = obj->child; c; c = c->next)
+    for (const cJSON *c = obj->child; c; c = c->next) {
         if (!one_of(c->string, keys)) return bad(s, "%s: unknown key '%s'", where, c->string);
+        if (earlier_key(obj, c)) return bad(s, "%s: key '%s' is given twice", where, c->string);
+    }
     return GAN_OK;
 }
 
 static int is_int_number(const cJSON *v) {
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble &&
-           fabs(v->valuedouble) < 9.0e15;
+    /* the range first: converting a double past int64 to int64 is undefined */
+    return cJSON_IsNumber(v) && fabs(v->valuedouble) < 9.0e15 &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
 }
 
 /* expression-valued fields: integers or strings */
@@ -62,8 +73,9 @@ static int is_expr(const cJSON *v) { return is_int_number(v) || cJSON_IsString(v
 static gan_status parse_params(gan_spec *s) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(s->root, "params");
     if (!p) return GAN_OK;
-    if (!cJSON_IsObject(p)) return bad(s, "\"params\" must be an object of name: default value");
     int n = cJSON_GetArraySize(p);
+    if (!cJSON_IsObject(p) || n > SPEC_MAX_PARAMS_DECLARED)
+        return bad(s, "\"params\" must be an object of up to %d name: default value", SPEC_MAX_PARAMS_DECLARED);
     s->params = calloc((size_t)n + 1, sizeof *s->params);
     for (const cJSON *c = p->child; c; c = c->next) {
         spec_param *q = &s->params[s->n_params];
@@ -105,6 +117,7 @@ static gan_status check_net(const gan_spec *s, const cJSON *net, int idx) {
         char w2[160];
         snprintf(w2, sizeof w2, "%s, input '%s'", where, c->string);
         if (!spec_is_ident(c->string)) return bad(s, "%s: not a name", w2);
+        if (earlier_key(in, c)) return bad(s, "%s: declared twice", w2);
         if ((st = check_shape_list(s, c, w2))) return st;
     }
     const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(net, "blocks");
@@ -133,12 +146,14 @@ static gan_status check_top(gan_spec *s) {
             return bad(s, "\"let\" must be an object of up to %d name: expression", SPEC_MAX_LETS);
         for (const cJSON *c = let->child; c; c = c->next) {
             if (!spec_is_ident(c->string)) return bad(s, "let '%s': not a name", c->string);
+            if (earlier_key(let, c)) return bad(s, "let '%s' is given twice", c->string);
             if (!is_expr(c)) return bad(s, "let '%s': must be an integer or an expression string", c->string);
         }
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s->root, "require");
     if (req) {
-        if (!cJSON_IsArray(req)) return bad(s, "\"require\" must be an array of [condition, message]");
+        if (!cJSON_IsArray(req) || cJSON_GetArraySize(req) > SPEC_MAX_REQUIRES)
+            return bad(s, "\"require\" must be an array of up to %d [condition, message]", SPEC_MAX_REQUIRES);
         for (const cJSON *r = req->child; r; r = r->next)
             if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 ||
                 !is_expr(cJSON_GetArrayItem(r, 0)) || !cJSON_IsString(cJSON_GetArrayItem(r, 1)))
@@ -146,6 +161,7 @@ static gan_status check_top(gan_spec *s) {
     }
     const cJSON *nets = cJSON_GetObjectItemCaseSensitive(s->root, "nets");
     if (!cJSON_IsArray(nets) || !nets->child) return bad(s, "needs \"nets\": [ {\"name\": \"G\", ...}, ... ]");
+    if (cJSON_GetArraySize(nets) > SPEC_MAX_NETS) return bad(s, "more than %d nets", SPEC_MAX_NETS);
     int i = 0;
     for (const cJSON *n = nets->child; n; n = n->next, i++) {
         if ((st = check_net(s, n, i))) return st;
@@ -199,7 +215,7 @@ gan_status gan_spec_parse(const char *text, size_t len, const char *origin, gan_
 gan_status gan_spec_load(const char *path, gan_spec **out) {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open model spec (%s)", path, strerror(errno));
+    if (!f) return spec_fail(GAN_ERR_IO, "%s: cannot open model spec (%s)", path, strerror(errno));
     char *buf = malloc(MAX_SPEC_BYTES + 1);
     size_t n = fread(buf, 1, MAX_SPEC_BYTES + 1, f);
     int err = ferror(f);
@@ -222,7 +238,7 @@ gan_status gan_spec_open(const char *name, gan_spec **out) {
     size_t len = strlen(name);
     if (len > 5 && !strcmp(name + len - 5, ".json")) return gan_spec_load(name, out);
     if (!spec_is_ident(name) && strchr(name, '/'))
-        return gan_fail(GAN_ERR_ARG, "model '%s': a zoo name or a file ending in .json", name);
+        return spec_fail(GAN_ERR_ARG, "model '%s': a zoo name or a file ending in .json", name);
     char path[8192], exe[2048], dir[4096];
     const char *env = getenv("GAN_MODELS_DIR");
     if (env && *env && try_dir(env, name, path, sizeof path)) return gan_spec_load(path, out);
@@ -238,7 +254,7 @@ gan_status gan_spec_open(const char *name, gan_spec **out) {
         }
     }
     if (try_dir("models", name, path, sizeof path)) return gan_spec_load(path, out);
-    return gan_fail(GAN_ERR_IO, "model '%s': no models/%s.json next to the gan binary or in "
+    return spec_fail(GAN_ERR_IO, "model '%s': no models/%s.json next to the gan binary or in "
                     "$GAN_MODELS_DIR (zoo: mlp, dcgan28, dcgan, resnet; or pass a .json file)", name, name);
 }
 
@@ -248,15 +264,15 @@ int gan_spec_has_param(const gan_spec *s, const char *param) { return spec_find_
 
 gan_status gan_spec_set_int(gan_spec *s, const char *param, int64_t value) {
     spec_param *p = spec_find_param((gan_spec *)s, param);
-    if (!p) return gan_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
-    if (p->type == SPEC_STR) return gan_fail(GAN_ERR_ARG, "%s: param '%s' is a string", s->origin, param);
+    if (!p) return spec_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
+    if (p->type == SPEC_STR) return spec_fail(GAN_ERR_ARG, "%s: param '%s' is a string", s->origin, param);
     p->i = p->type == SPEC_BOOL ? value != 0 : value;
     return GAN_OK;
 }
 
 gan_status gan_spec_set(gan_spec *s, const char *param, const char *value) {
     spec_param *p = spec_find_param(s, param);
-    if (!p) return gan_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
+    if (!p) return spec_fail(GAN_ERR_ARG, "%s: model %s has no param '%s'", s->origin, s->name, param);
     if (p->type == SPEC_STR) {
         free(p->str);
         p->str = strdup(value);
@@ -265,14 +281,14 @@ gan_status gan_spec_set(gan_spec *s, const char *param, const char *value) {
     if (p->type == SPEC_BOOL) {
         if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes")) p->i = 1;
         else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no")) p->i = 0;
-        else return gan_fail(GAN_ERR_ARG, "param '%s': '%s' is not a boolean (true/false)", param, value);
+        else return spec_fail(GAN_ERR_ARG, "param '%s': '%s' is not a boolean (true/false)", param, value);
         return GAN_OK;
     }
     char *end;
     errno = 0;
     long long v = strtoll(value, &end, 10);
     if (errno || end == value || *end)
-        return gan_fail(GAN_ERR_ARG, "param '%s': '%s' is not an integer", param, value);
+        return spec_fail(GAN_ERR_ARG, "param '%s': '%s' is not an integer", param, value);
     p->i = v;
     return GAN_OK;
 }

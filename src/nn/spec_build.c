@@ -10,6 +10,7 @@
  * their buffers. Views (reshape, in-place activations) share their input's buffer: the buffer
  * goes back only when every value on it is dead. */
 #include "spec_tree.h"
+#include <float.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ typedef struct inst {
     void *state;
     int n_in, in[GAN_BLOCK_MAX_INPUTS];
     int out;
+    char prefix[NAME_LEN];          /* its parameters' prefix */
+    int declares;                   /* 1 when it declared parameters or buffers */
 } inst;
 
 typedef struct value {
@@ -64,6 +67,7 @@ typedef struct builder {
     const gan_spec *spec;
     spec_scope sc;
     int prev;                       /* the value a block reads when it names no input */
+    int visited;                    /* blocks walked so far, skipped ones included */
 } builder;
 
 struct gan_block_build {
@@ -100,10 +104,10 @@ static gan_status vfail_at(const builder *bd, const char *where, const char *typ
     char msg[600];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (type)
-        return gan_fail(GAN_ERR_FORMAT, "%s: net %s, %s (%s%s%s): %s", bd->spec->origin,
+        return spec_fail(GAN_ERR_FORMAT, "%s: net %s, %s (%s%s%s): %s", bd->spec->origin,
                         bd->m->net_name, where, type, prefix && *prefix ? " " : "",
                         prefix ? prefix : "", msg);
-    return gan_fail(GAN_ERR_FORMAT, "%s: net %s, %s: %s", bd->spec->origin, bd->m->net_name,
+    return spec_fail(GAN_ERR_FORMAT, "%s: net %s, %s: %s", bd->spec->origin, bd->m->net_name,
                     where, msg);
 }
 
@@ -208,6 +212,7 @@ gan_status gan_block_float(gan_block_build *b, const char *key, int required, fl
         return GAN_OK;
     }
     if (cJSON_IsNumber(v)) {
+        if (!(fabs(v->valuedouble) <= FLT_MAX)) return gan_block_fail(b, "option '%s': %g is out of range", key, v->valuedouble);
         *out = (float)v->valuedouble;
         return GAN_OK;
     }
@@ -272,6 +277,21 @@ gan_status gan_block_spectral_norm(gan_block_build *b, gan_spectral_norm *sn, ga
     return GAN_OK;
 }
 
+gan_status spec_block_tensor(gan_block_build *b, const char *what, int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        GAN_ASSERT(shape[i] >= 1);
+        /* n <= SPEC_MAX_TENSOR and a size <= INT_MAX: the product cannot overflow */
+        if (shape[i] > INT_MAX || (n *= shape[i]) > SPEC_MAX_TENSOR)
+            return gan_block_fail(b, "%s would hold more than 2^31 values", what);
+    }
+    gan_net *net = b->bd->m->net;
+    if (gan_net_num_params(net) + n > SPEC_MAX_PARAMS)
+        return gan_block_fail(b, "%s (%lld values) takes net %s past 2^31 parameters", what,
+                              (long long)n, b->bd->m->net_name);
+    return GAN_OK;
+}
+
 /* ---------------------------------------------------------------- registry */
 
 #define MAX_USER_BLOCKS 64
@@ -289,10 +309,10 @@ const gan_block_type *gan_block_find(const char *name) {
 gan_status gan_block_register(const gan_block_type *t) {
     if (!t || !t->name || !t->build || !t->forward || t->min_inputs < 0 ||
         t->max_inputs > GAN_BLOCK_MAX_INPUTS || t->min_inputs > t->max_inputs)
-        return gan_fail(GAN_ERR_ARG, "gan_block_register: incomplete block type");
+        return spec_fail(GAN_ERR_ARG, "gan_block_register: incomplete block type");
     if (gan_block_find(t->name) || !strcmp(t->name, "repeat"))
-        return gan_fail(GAN_ERR_ARG, "gan_block_register: a block '%s' exists already", t->name);
-    if (n_user_blocks == MAX_USER_BLOCKS) return gan_fail(GAN_ERR_ARG, "gan_block_register: too many blocks");
+        return spec_fail(GAN_ERR_ARG, "gan_block_register: a block '%s' exists already", t->name);
+    if (n_user_blocks == MAX_USER_BLOCKS) return spec_fail(GAN_ERR_ARG, "gan_block_register: too many blocks");
     user_blocks[n_user_blocks++] = t;
     return GAN_OK;
 }
@@ -360,12 +380,53 @@ static gan_status resolve_inputs(gan_block_build *b) {
     return GAN_OK;
 }
 
+/* Parameter names are "<prefix>.<part>": a prefix equal to another, or one that extends
+ * another by ".x", could declare a name twice (gan_net_param asserts on that). */
+static int prefixes_clash(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb) {
+        const char *t = a;
+        a = b, b = t;
+        la = lb;
+    }
+    return !strncmp(a, b, la) && (b[la] == 0 || b[la] == '.');
+}
+
+static gan_status check_prefix(gan_block_build *b) {
+    const gan_module *m = b->bd->m;
+    for (int i = 0; i < m->n_insts; i++)
+        if (m->insts[i].declares && prefixes_clash(m->insts[i].prefix, b->prefix))
+            return gan_block_fail(b, "name '%s' clashes with the parameters of block '%s' (%s): "
+                                  "give each block its own \"name\"", b->prefix,
+                                  m->insts[i].prefix, m->insts[i].type->name);
+    return GAN_OK;
+}
+
+/* What every block's output must be, whoever wrote the block. */
+static gan_status check_output(gan_block_build *b) {
+    int64_t n = 1;
+    for (int d = 0; d < b->out_ndim; d++) {
+        int v = b->out_shape[d];
+        if (v < 1 || v > SPEC_MAX_SIZE)
+            return gan_block_fail(b, "output size %d is out of range 1..%d", v, SPEC_MAX_SIZE);
+        n *= v;   /* n <= 2^28 and v <= 2^24 before: no overflow */
+        if (n > SPEC_MAX_VALUES)
+            return gan_block_fail(b, "output holds more than 2^28 values per sample");
+    }
+    if (gan_net_num_params(b->bd->m->net) > SPEC_MAX_PARAMS)
+        return gan_block_fail(b, "takes net %s past 2^31 parameters", b->bd->m->net_name);
+    return GAN_OK;
+}
+
 static gan_status build_block(builder *bd, const cJSON *obj, const char *where) {
     gan_module *m = bd->m;
     gan_block_build b = {.bd = bd, .obj = obj, .id = m->n_insts};
     snprintf(b.where, sizeof b.where, "%s", where);
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (b.n_keys == MAX_KEYS) return fail_at(bd, where, "more than %d options", MAX_KEYS);
+        for (int i = 0; i < b.n_keys; i++)
+            if (!strcmp(b.keys[i]->string, c->string))
+                return fail_at(bd, where, "option '%s' is given twice", c->string);
         b.keys[b.n_keys++] = c;
     }
     const cJSON *tn = option(&b, "block");
@@ -379,6 +440,7 @@ static gan_status build_block(builder *bd, const cJSON *obj, const char *where) 
     option(&b, "when");
     gan_status s = expand_key(&b, "name", b.prefix, sizeof b.prefix);
     if (!s && !b.prefix[0]) snprintf(b.prefix, sizeof b.prefix, "%s.%d", m->net_name, m->n_insts);
+    if (!s) s = check_prefix(&b);
     if (!s) s = resolve_inputs(&b);
     if (s) return s;
     if (b.n_in < type->min_inputs || b.n_in > type->max_inputs)
@@ -391,10 +453,14 @@ static gan_status build_block(builder *bd, const cJSON *obj, const char *where) 
     inst *it = &m->insts[m->n_insts];
     it->type = type;
     it->state = state;     /* owned by the module from here, even on failure */
+    int tensors = gan_net_num_tensors(m->net);
     if ((s = type->build(&b, state))) return s;
     for (int i = 0; i < b.n_keys; i++)
         if (!(b.used >> i & 1)) return gan_block_fail(&b, "unknown option '%s'", b.keys[i]->string);
     GAN_ASSERT_MSG(b.out_set, "a block's build must call gan_block_set_output");
+    if ((s = check_output(&b))) return s;
+    memcpy(it->prefix, b.prefix, sizeof b.prefix);
+    it->declares = gan_net_num_tensors(m->net) > tensors;
     if (b.sn_slots && !b.sn_explicit) m->sn_next += 2 * (uint64_t)b.sn_slots;
     it->n_in = b.n_in;
     memcpy(it->in, b.in, sizeof b.in);
@@ -458,6 +524,8 @@ static gan_status walk(builder *bd, const cJSON *blocks, const char *outer) {
         if (outer) snprintf(where, sizeof where, "%.280s > block %d", outer, i);
         else snprintf(where, sizeof where, "block %d", i);
         if (!cJSON_IsObject(obj)) return fail_at(bd, where, "a block is an object {\"block\": type, ...}");
+        if (++bd->visited > SPEC_MAX_BLOCKS)
+            return fail_at(bd, where, "the net unrolls to more than %d blocks", SPEC_MAX_BLOCKS);
         const cJSON *tn = cJSON_GetObjectItemCaseSensitive(obj, "block");
         if (!cJSON_IsString(tn)) return fail_at(bd, where, "needs \"block\": \"<type>\"");
         const cJSON *when = cJSON_GetObjectItemCaseSensitive(obj, "when");
@@ -478,14 +546,17 @@ static gan_status build_inputs(builder *bd, const cJSON *inputs) {
     gan_module *m = bd->m;
     for (const cJSON *c = inputs->child; c; c = c->next) {
         int shape[GAN_MAX_DIMS], nd = 0;
+        int64_t n = 1;
         char where[160];
         snprintf(where, sizeof where, "input '%s'", c->string);
         for (const cJSON *d = c->child; d; d = d->next) {
             int64_t v;
             gan_status s = eval_int(bd, where, d, "size", &v);
             if (s) return s;
-            if (v < 1 || v > (1 << 24)) return fail_at(bd, where, "size %lld is out of range", (long long)v);
+            if (v < 1 || v > SPEC_MAX_SIZE)
+                return fail_at(bd, where, "size %lld is out of range 1..%d", (long long)v, SPEC_MAX_SIZE);
             shape[nd++] = (int)v;
+            if ((n *= v) > SPEC_MAX_VALUES) return fail_at(bd, where, "more than 2^28 values per sample");
         }
         m->input_val[m->n_inputs] = add_value(m, c->string, nd, shape, -1);
         snprintf(m->input_name[m->n_inputs++], NAME_LEN, "%s", c->string);
@@ -526,7 +597,7 @@ static gan_status finish(builder *bd, const cJSON *net) {
 gan_status gan_build(gan_net *net, const gan_spec *spec, const char *net_name, gan_module **out) {
     *out = NULL;
     const cJSON *nj = find_net(spec, net_name);
-    if (!nj) return gan_fail(GAN_ERR_FORMAT, "%s: model %s has no net '%s'", spec->origin, spec->name, net_name);
+    if (!nj) return spec_fail(GAN_ERR_FORMAT, "%s: model %s has no net '%s'", spec->origin, spec->name, net_name);
     gan_status s = gan_spec_check(spec);
     if (s) return s;
     gan_module *m = calloc(1, sizeof *m);
@@ -591,6 +662,16 @@ gan_net *gan_module_net(gan_module *m) { return m->net; }
 int gan_module_num_inputs(const gan_module *m) { return m->n_inputs; }
 int gan_module_mixes_batch(const gan_module *m) { return m->mixes_batch; }
 int gan_module_num_spectral_norms(const gan_module *m) { return m->n_sns; }
+
+int64_t spec_module_values(const gan_module *m) {
+    int64_t total = 0;
+    for (int i = 0; i < m->n_vals; i++) {
+        int64_t n = 1;
+        for (int d = 0; d < m->vals[i].ndim; d++) n *= m->vals[i].shape[d];
+        total += n;
+    }
+    return total;
+}
 
 const char *gan_module_input_name(const gan_module *m, int i) {
     GAN_ASSERT(i >= 0 && i < m->n_inputs);

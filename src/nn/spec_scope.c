@@ -2,7 +2,19 @@
  * values, params), templates ("main.{3*i}"), and the "require" checks. */
 #include "spec_tree.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
+
+gan_status spec_fail(gan_status code, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    return gan_fail(code, "%s", msg);
+}
 
 int spec_is_ident(const char *s) {
     if (!s || !(isalpha((unsigned char)*s) || *s == '_')) return 0;
@@ -58,7 +70,7 @@ int spec_scope_eval(const spec_scope *sc, const cJSON *v, spec_val *out, char *e
         return 1;
     }
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble != (double)(int64_t)v->valuedouble || fabs(v->valuedouble) > 9.0e15) {
+        if (!(fabs(v->valuedouble) < 9.0e15) || v->valuedouble != (double)(int64_t)v->valuedouble) {
             snprintf(err, n, "%g is not an integer", v->valuedouble);
             return 0;
         }
@@ -111,7 +123,7 @@ gan_status spec_scope_init(spec_scope *sc, const gan_spec *s) {
         char err[700];
         spec_val v;
         if (!spec_scope_eval(sc, c, &v, err, sizeof err))
-            return gan_fail(GAN_ERR_FORMAT, "%s: let '%s': %s", s->origin, c->string, err);
+            return spec_fail(GAN_ERR_FORMAT, "%s: let '%s': %s", s->origin, c->string, err);
         sc->let_name[sc->n_lets] = c->string;
         sc->let_val[sc->n_lets++] = v;
     }
@@ -130,8 +142,8 @@ gan_status gan_spec_eval_int(const gan_spec *s, const char *expr, int64_t *out) 
     char err[700];
     spec_val v;
     if (!spec_scope_eval_str(&sc, expr, &v, err, sizeof err))
-        return gan_fail(GAN_ERR_ARG, "%s: %s", s->origin, err);
-    if (v.is_str) return gan_fail(GAN_ERR_ARG, "%s: '%s' is a string, not an integer", s->origin, expr);
+        return spec_fail(GAN_ERR_ARG, "%s: %s", s->origin, err);
+    if (v.is_str) return spec_fail(GAN_ERR_ARG, "%s: '%s' is a string, not an integer", s->origin, expr);
     *out = v.i;
     return GAN_OK;
 }
@@ -145,15 +157,15 @@ static gan_status check_requires(const gan_spec *s, const spec_scope *sc, int pa
         spec_val v;
         if (!spec_scope_eval(sc, cJSON_GetArrayItem(r, 0), &v, err, sizeof err)) {
             if (params_only) continue;
-            return gan_fail(GAN_ERR_FORMAT, "%s: require: %s", s->origin, err);
+            return spec_fail(GAN_ERR_FORMAT, "%s: require: %s", s->origin, err);
         }
-        if (v.is_str) return gan_fail(GAN_ERR_FORMAT, "%s: require: a condition, not a string", s->origin);
+        if (v.is_str) return spec_fail(GAN_ERR_FORMAT, "%s: require: a condition, not a string", s->origin);
         if (v.i) continue;
         if (!spec_expand(sc, cJSON_GetArrayItem(r, 1)->valuestring, msg, sizeof msg, err, sizeof err)) {
             if (params_only) continue;
-            return gan_fail(GAN_ERR_FORMAT, "%s: require message: %s", s->origin, err);
+            return spec_fail(GAN_ERR_FORMAT, "%s: require message: %s", s->origin, err);
         }
-        return gan_fail(GAN_ERR_ARG, "model %s: %s", s->name, msg);
+        return spec_fail(GAN_ERR_ARG, "model %s: %s", s->name, msg);
     }
     return GAN_OK;
 }

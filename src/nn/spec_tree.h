@@ -7,6 +7,11 @@
 #include <math.h>
 
 #define SPEC_MAX_LETS 64
+/* params, nets and requires are looked up or compared linearly: a 4 MiB spec of a million
+ * params must not take hours to refuse */
+#define SPEC_MAX_PARAMS_DECLARED 256
+#define SPEC_MAX_NETS 64
+#define SPEC_MAX_REQUIRES 256
 #define SPEC_MAX_LOOP 8
 
 typedef enum { SPEC_INT, SPEC_BOOL, SPEC_STR } spec_type;
@@ -36,6 +41,9 @@ typedef struct spec_scope {
     int64_t loop_val[SPEC_MAX_LOOP];
 } spec_scope;
 
+/* gan_fail for spec messages: they quote the spec's own strings, whose control characters
+ * ("\n" in a key) become '?' so that the message stays one line. */
+gan_status spec_fail(gan_status code, const char *fmt, ...);
 int spec_is_ident(const char *s);
 spec_param *spec_find_param(const gan_spec *s, const char *name);
 /* Evaluates the lets into sc (GAN_ERR_FORMAT naming the let that fails). */

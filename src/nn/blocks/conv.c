@@ -1,7 +1,7 @@
 /* conv.c — block "conv": 2-D convolution over [C, H, W] per sample, PyTorch's nn.Conv2d
  * (params <name>.weight (out, C, k, k), <name>.bias); options out, k, stride (1), pad (0),
  * bias (true), sn (false), sn_stream. Output side (H + 2 pad - k) / stride + 1. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 
 typedef struct conv_block {
     gan_conv_layer c;
@@ -20,9 +20,11 @@ static gan_status build(gan_block_build *b, void *state) {
         return st;
     if (out < 1 || k < 1 || stride < 1 || pad < 0 || pad >= k)
         return gan_block_fail(b, "needs out >= 1, k >= 1, stride >= 1, 0 <= pad < k (got %d, %d, %d, %d)", out, k, stride, pad);
-    int h = (x[1] + 2 * pad - k) / stride + 1, w = (x[2] + 2 * pad - k) / stride + 1;
-    if (x[1] + 2 * pad < k || x[2] + 2 * pad < k)
-        return gan_block_fail(b, "kernel %d is larger than the padded input %dx%d", k, x[1] + 2 * pad, x[2] + 2 * pad);
+    int64_t ph = x[1] + 2 * (int64_t)pad, pw = x[2] + 2 * (int64_t)pad;   /* pad < k: no overflow */
+    if (ph < k || pw < k)
+        return gan_block_fail(b, "kernel %d is larger than the padded input %lldx%lld", k, (long long)ph, (long long)pw);
+    int h = (int)((ph - k) / stride + 1), w = (int)((pw - k) / stride + 1);
+    if ((st = spec_block_tensor(b, "the weight", 4, (int64_t[]){out, x[0], k, k}))) return st;
     s->c = gan_conv2d_layer_init(gan_block_net(b), gan_block_prefix(b), x[0], out, k, stride, pad, bias);
     if ((st = gan_block_spectral_norm(b, &s->sn, s->c.weight, 0, &s->has_sn))) return st;
     gan_block_set_output(b, 3, (int[]){out, h, w});

@@ -1,7 +1,7 @@
 /* conv_transpose.c — block "conv_transpose": PyTorch's nn.ConvTranspose2d over [C, H, W]
  * (params <name>.weight (C, out, k, k), <name>.bias); options out, k, stride (1), pad (0),
  * out_pad (0), bias (true). Output side (H - 1) stride - 2 pad + k + out_pad. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 
 static gan_status build(gan_block_build *b, void *state) {
     gan_conv_layer *c = state;
@@ -14,10 +14,14 @@ static gan_status build(gan_block_build *b, void *state) {
         return st;
     if (out < 1 || k < 1 || stride < 1 || pad < 0 || op < 0 || op >= stride)
         return gan_block_fail(b, "needs out >= 1, k >= 1, stride >= 1, pad >= 0, 0 <= out_pad < stride");
-    int h = (x[1] - 1) * stride - 2 * pad + k + op, w = (x[2] - 1) * stride - 2 * pad + k + op;
-    if (h < 1 || w < 1) return gan_block_fail(b, "the output would be %dx%d", h, w);
+    /* sizes <= 2^24 and options <= 2^31: no int64 overflow */
+    int64_t h = (x[1] - 1) * (int64_t)stride - 2 * (int64_t)pad + k + op;
+    int64_t w = (x[2] - 1) * (int64_t)stride - 2 * (int64_t)pad + k + op;
+    if (h < 1 || w < 1 || h > SPEC_MAX_SIZE || w > SPEC_MAX_SIZE)
+        return gan_block_fail(b, "the output would be %lldx%lld", (long long)h, (long long)w);
+    if ((st = spec_block_tensor(b, "the weight", 4, (int64_t[]){x[0], out, k, k}))) return st;
     *c = gan_conv_transpose2d_layer_init(gan_block_net(b), gan_block_prefix(b), x[0], out, k, stride, pad, op, bias);
-    gan_block_set_output(b, 3, (int[]){out, h, w});
+    gan_block_set_output(b, 3, (int[]){out, (int)h, (int)w});
     return GAN_OK;
 }
 

@@ -1,7 +1,7 @@
 /* embedding.c — block "embedding": integer ids (floats holding exact integers, as batches
  * carry labels and token ids) -> rows of a table, PyTorch's nn.Embedding (<name>.weight
  * (num, dim), N(0, 1)). Options num (ids are 0..num-1), dim. [] -> [dim], [T] -> [T, dim]. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 #include <stdio.h>
 
 typedef struct embedding_block {
@@ -16,6 +16,7 @@ static gan_status build(gan_block_build *b, void *state) {
     if ((st = gan_block_int(b, "num", 1, 0, &s->num)) || (st = gan_block_int(b, "dim", 1, 0, &s->dim))) return st;
     if (nd > 1) return gan_block_fail(b, "needs one id [] or a sequence [T] per sample, got %d dimensions", nd);
     if (s->num < 1 || s->dim < 1) return gan_block_fail(b, "num and dim must be >= 1");
+    if ((st = spec_block_tensor(b, "the table", 2, (int64_t[]){s->num, s->dim}))) return st;
     char nm[160];
     snprintf(nm, sizeof nm, "%s.weight", gan_block_prefix(b));
     s->weight = gan_net_param(gan_block_net(b), nm, GAN_SHAPE(s->num, s->dim), GAN_INIT_NORMAL, 0);

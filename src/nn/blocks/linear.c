@@ -1,7 +1,7 @@
 /* linear.c — block "linear": y = x W^T + b over a flat per-sample vector, PyTorch's
  * nn.Linear (params <name>.weight (out, in), <name>.bias (out)); options out, bias (true),
  * sn (spectral norm on W, false), sn_stream. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 
 typedef struct linear_block {
     gan_linear_layer l;
@@ -16,6 +16,7 @@ static gan_status build(gan_block_build *b, void *state) {
     if (nd != 1) return gan_block_fail(b, "needs a flat input [features] per sample, got %d dimensions (add a flatten block)", nd);
     if ((st = gan_block_int(b, "out", 1, 0, &out)) || (st = gan_block_bool(b, "bias", 1, &bias))) return st;
     if (out < 1) return gan_block_fail(b, "option 'out' must be >= 1, got %d", out);
+    if ((st = spec_block_tensor(b, "the weight", 2, (int64_t[]){out, shape[0]}))) return st;
     s->l = gan_linear_layer_init(gan_block_net(b), gan_block_prefix(b), shape[0], out, bias);
     if ((st = gan_block_spectral_norm(b, &s->sn, s->l.weight, 0, &s->has_sn))) return st;
     gan_block_set_output(b, 1, &out);

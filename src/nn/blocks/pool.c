@@ -1,4 +1,4 @@
-/* pool.c — blocks "avg_pool" (k x k windows with stride k over [C, H, W]; k: 2) and
+/* pool.c — blocks "avg_pool" (k x k windows with stride k over [C, H, W], H and W multiples of k; k: 2) and
  * "global_sum_pool" ([C, H, W] -> [C], the sum over H and W, as SNGAN's D head). */
 #include "internal.h"
 
@@ -11,6 +11,8 @@ static gan_status build_avg(gan_block_build *b, void *state) {
     if (st) return st;
     if (nd != 3) return gan_block_fail(b, "needs an input [C, H, W] per sample");
     if (s->k < 1 || x[1] < s->k || x[2] < s->k) return gan_block_fail(b, "window %d does not fit %dx%d", s->k, x[1], x[2]);
+    if (x[1] % s->k || x[2] % s->k)   /* the op pools whole windows only */
+        return gan_block_fail(b, "window %d does not divide %dx%d", s->k, x[1], x[2]);
     gan_block_set_output(b, 3, (int[]){x[0], x[1] / s->k, x[2] / s->k});
     return GAN_OK;
 }

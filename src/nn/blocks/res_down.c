@@ -4,7 +4,7 @@
  * block, with no leading ReLU and the pool before its shortcut conv), sn, sn_stream (its three
  * convs draw from sn_stream, +2, +4). The shortcut is conv1x1 (then pooled) when the block
  * downsamples or changes the width, else x itself. Params <name>.c1, .c2, .c_sc. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 #include <stdio.h>
 
 typedef struct dconv {
@@ -35,7 +35,11 @@ static gan_status build(gan_block_build *b, void *state) {
         return st;
     if (nd != 3) return gan_block_fail(b, "needs an input [C, H, W] per sample");
     if (out < 1) return gan_block_fail(b, "option 'out' must be >= 1");
-    if (s->down && (x[1] < 2 || x[2] < 2)) return gan_block_fail(b, "cannot pool a %dx%d input", x[1], x[2]);
+    if (s->down && (x[1] < 2 || x[2] < 2 || x[1] % 2 || x[2] % 2))
+        return gan_block_fail(b, "cannot pool a %dx%d input by 2 (down: true needs even sizes)", x[1], x[2]);
+    if ((st = spec_block_tensor(b, "c1's weight", 4, (int64_t[]){out, x[0], 3, 3})) ||
+        (st = spec_block_tensor(b, "c2's weight", 4, (int64_t[]){out, out, 3, 3})))
+        return st;
     s->has_sc = s->down || x[0] != out;
     if ((st = conv_init(b, &s->c1, "c1", 0, x[0], out, 3, 1)) || (st = conv_init(b, &s->c2, "c2", 1, out, out, 3, 1)))
         return st;

@@ -4,7 +4,7 @@
  * [C, H, W] -> [out, 2H, 2W]. SNGAN's shortcut is conv1x1(upsample(x)); upsampling after the
  * 1x1 conv gives the same values (each output reads one input pixel through the same sums) at
  * a quarter of the cost. */
-#include "internal.h"
+#include "nn/spec_internal.h"
 #include <stdio.h>
 
 typedef struct res_up_block {
@@ -19,6 +19,9 @@ static gan_status build(gan_block_build *b, void *state) {
     if (st) return st;
     if (nd != 3) return gan_block_fail(b, "needs an input [C, H, W] per sample");
     if (out < 1) return gan_block_fail(b, "option 'out' must be >= 1");
+    if ((st = spec_block_tensor(b, "c1's weight", 4, (int64_t[]){out, x[0], 3, 3})) ||
+        (st = spec_block_tensor(b, "c2's weight", 4, (int64_t[]){out, out, 3, 3})))
+        return st;
     gan_net *net = gan_block_net(b);
     char nm[160];
     const char *p = gan_block_prefix(b);

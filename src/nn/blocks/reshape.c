@@ -23,7 +23,8 @@ static gan_status build_reshape(gan_block_build *b, void *state) {
     for (int i = 0; i < n; i++) {
         if (s->shape[i] == -1 && free_dim < 0) free_dim = i;
         else if (s->shape[i] < 1) return gan_block_fail(b, "shape: size %d (sizes are >= 1, one may be -1)", s->shape[i]);
-        else known *= s->shape[i];
+        else if ((known *= s->shape[i]) > have)   /* known <= 2^28, a size <= 2^31 */
+            return gan_block_fail(b, "shape holds more values per sample than the input's %lld", (long long)have);
     }
     if (free_dim >= 0) {
         if (have % known) return gan_block_fail(b, "shape: %lld values do not divide into it", (long long)have);
