@@ -1381,7 +1381,8 @@ void gan_block_mixes_batch(gan_block_build *b);
  * being the option's value or, without it, the next free pair of streams from 5000 on. */
 gan_status gan_block_spectral_norm(gan_block_build *b, gan_spectral_norm *sn, gan_tensor *weight,
                                    int slot, int *on);
-/* A per-instance key for blocks that draw random numbers (dropout): (net seed, unique id). */
+/* A per-instance key for blocks that draw random numbers (dropout): the block's place in the
+ * net, unique within it (not keyed by the model's seed). */
 uint64_t gan_block_id(gan_block_build *b);
 
 /* -- models: a G and a D built from one spec (src/gan/models.c)

@@ -107,7 +107,9 @@ static void bad_input(void) {
     th_check(rc == 2 && strstr(err, "--bogus"), "unknown flag", "exit %d: %s", rc, err);
     rc = run_gan(err, sizeof err, "train --data %s/missing.idx --out %s/r", tmp, tmp);
     th_check(rc == 1 && strstr(err, "missing.idx"), "missing data file named", "exit %d: %s", rc, err);
-    th_check(!file_exists("r"), "nothing written for a failed start", "%s", "");
+    char rdir[512];
+    snprintf(rdir, sizeof rdir, "%s/r", tmp);
+    th_check(!file_exists(rdir), "nothing written for a failed start", "%s", rdir);
     /* wrong magic: the label file given as images */
     rc = run_gan(err, sizeof err, "train --data %s/tiny-labels-idx1-ubyte --out %s/r", tmp, tmp);
     th_check(rc == 1 && strstr(err, "tiny-labels-idx1-ubyte") && strstr(err, "magic"), "wrong magic named", "exit %d: %s", rc, err);

@@ -636,8 +636,9 @@ void gan_module_free(gan_module *m) {
 /* ---------------------------------------------------------------- init */
 
 /* DCGAN init (Radford et al.): conv weights N(0, 0.02), BN weight N(1, 0.02), BN bias 0.
- * Over the net's tensors by shape: 4-D weights are convs, 1-D weights batch norms (layer-norm
- * weights have the per-sample shape and stay at one). Tensor i draws from stream 1000 + i. */
+ * Over the net's tensors by shape, as the zoo always did: 4-D weights are convs, 1-D weights
+ * norms (batch norm, affine instance norm, and a layer norm over a flat [F] input too: it is
+ * 1-D); layer-norm weights over [C, H, W] stay at one. Tensor i draws from stream 1000 + i. */
 static void dcgan_reinit(gan_net *net, uint64_t seed) {
     int n = gan_net_num_tensors(net);
     for (int i = 0; i < n; i++) {

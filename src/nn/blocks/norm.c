@@ -31,6 +31,9 @@ static gan_status build(gan_block_build *b, void *state) {
         (st = gan_block_float(b, "slope", 0, 0.2f, &s->slope)) || (st = gan_block_bool(b, "inplace", 0, &s->inplace)) ||
         (st = gan_block_bool(b, "affine", s->kind != K_INSTANCE, &affine)))
         return st;
+    /* batch and layer norm always carry their scale and shift (PyTorch's default) */
+    if (!affine && (s->kind == K_BATCH || s->kind == K_LAYER))
+        return gan_block_fail(b, "option 'affine': false is supported for instance norm only");
     if (s->act == A_RELU) s->slope = 0.0f;
     s->ndim = nd;
     gan_net *net = gan_block_net(b);
