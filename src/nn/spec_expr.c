@@ -19,14 +19,18 @@ typedef struct parser {
     int dead;   /* > 0 while evaluating a branch that ?:, && or || will not use */
 } parser;
 
-static int fail(parser *ps, const char *fmt, ...) {
-    if (!ps->failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ps->err, ps->errn, fmt, ap);
-        va_end(ap);
-    }
+/* The first error wins: later ones are consequences of it. */
+static int vfail(parser *ps, const char *fmt, va_list ap) {
+    if (!ps->failed) vsnprintf(ps->err, ps->errn, fmt, ap);
     ps->failed = 1;
+    return 0;
+}
+
+static int fail(parser *ps, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(ps, fmt, ap);
+    va_end(ap);
     return 0;
 }
 
@@ -36,13 +40,10 @@ static int fail(parser *ps, const char *fmt, ...) {
 static int value_fail(parser *ps, int64_t *r, const char *fmt, ...) {
     *r = 0;
     if (ps->dead) return 1;
-    if (!ps->failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ps->err, ps->errn, fmt, ap);
-        va_end(ap);
-    }
-    ps->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(ps, fmt, ap);
+    va_end(ap);
     return 0;
 }
 
