@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 int th_passed, th_failed;
 
@@ -266,4 +268,41 @@ int th_fixture_compare(th_fixture *f, const char *name, const float *got, int64_
     if (e->numel != n) return th_check(0, name, "size %lld, fixture has %lld", (long long)n, (long long)e->numel);
     double ab = th_max_abs_diff(got, e->data, n), rel = th_rel_err(got, e->data, n, 1e-6);
     return th_check(rel <= tol, name, "max_abs %.3g rel %.3g (tol %.1g)", ab, rel, tol);
+}
+
+/* ---------------------------------------------------------------- CLI tests */
+
+int th_gan_find(const char *argv0, char *bin, size_t n) {
+    snprintf(bin, n, "%s", argv0);
+    char *slash = strrchr(bin, '/');
+    if (slash) *slash = 0;
+    else snprintf(bin, n, ".");
+    strncat(bin, "/../gan", n - strlen(bin) - 1);
+    return th_exists(bin);
+}
+
+int th_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int th_run_gan(const char *bin, const char *tmp, char *err, size_t n, const char *fmt, ...) {
+    char args[8192], cmd[16384], p[1024], line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s/err.txt >%s/out.txt", bin, args, tmp, tmp);
+    int st = system(cmd);
+    if (err) {
+        snprintf(p, sizeof p, "%s/err.txt", tmp);
+        FILE *f = fopen(p, "r");
+        err[0] = 0;
+        /* the last line: progress lines come first on a non-terminal */
+        while (f && fgets(line, sizeof line, f)) snprintf(err, n, "%s", line);
+        if (f) fclose(f);
+        size_t l = strlen(err);
+        if (l && err[l - 1] == '\n') err[l - 1] = 0;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

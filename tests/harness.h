@@ -47,4 +47,12 @@ void th_fixture_free(th_fixture *f);
 /* Compares `got` to the fixture's `name`; prints max abs and relative error; records. */
 int th_fixture_compare(th_fixture *f, const char *name, const float *got, int64_t n, double tol);
 
+/* CLI tests: the gan binary is <dir of argv0>/../gan (1 when it is there). */
+int th_gan_find(const char *argv0, char *bin, size_t n);
+int th_exists(const char *path);
+/* Runs `bin args` with stderr in tmp/err.txt and stdout in tmp/out.txt; returns the exit status (128 + signal when
+ * killed) and puts stderr's last line into err (NULL: not wanted). */
+int th_run_gan(const char *bin, const char *tmp, char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 #endif

@@ -20,32 +20,7 @@
 
 static char gan_bin[4096], tmp[256];
 
-/* Runs gan with args; captures stderr's first line into err (if not NULL); returns exit code. */
-static int run_gan(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run_gan(char *err, size_t n, const char *fmt, ...) {
-    char args[8192], cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/err.txt >/dev/null", gan_bin, args, tmp);
-    int st = system(cmd);
-    if (err) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/err.txt", tmp);
-        FILE *f = fopen(p, "r");
-        err[0] = 0;
-        if (f) {
-            /* the last line: progress lines come first on a non-terminal */
-            char line[2048];
-            while (fgets(line, sizeof line, f)) snprintf(err, n, "%s", line);
-            fclose(f);
-        }
-        size_t l = strlen(err);
-        if (l && err[l - 1] == '\n') err[l - 1] = 0;
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+#define run_gan(err, n, ...) th_run_gan(gan_bin, tmp, err, n, __VA_ARGS__)
 
 /* A 64-image IDX file (28x28 smooth blobs) with labels. */
 static void write_idx(const char *dir) {
@@ -69,10 +44,7 @@ static void write_idx(const char *dir) {
     fclose(f);
 }
 
-static int file_exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
+#define file_exists th_exists
 
 /* All tensors of two checkpoints equal bit for bit? Returns the number of differing tensors. */
 static int compare_ckpts(const char *a, const char *b, int *n_tensors) {

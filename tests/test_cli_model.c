@@ -16,33 +16,8 @@
 
 static char gan_bin[PATH_MAX + 16], repo[PATH_MAX + 16], tmp[256];
 
-static int file_exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* Runs gan with args, stdout into tmp/out.txt; the last stderr line into err. Exit code. */
-static int run_gan(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run_gan(char *err, size_t n, const char *fmt, ...) {
-    char args[8192], cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/err.txt >%s/out.txt", gan_bin, args, tmp, tmp);
-    int st = system(cmd);
-    char p[512], line[2048];
-    snprintf(p, sizeof p, "%s/err.txt", tmp);
-    FILE *f = fopen(p, "r");
-    err[0] = 0;
-    if (f) {
-        while (fgets(line, sizeof line, f)) snprintf(err, n, "%s", line);
-        fclose(f);
-    }
-    size_t l = strlen(err);
-    if (l && err[l - 1] == '\n') err[l - 1] = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+#define file_exists th_exists
+#define run_gan(err, n, ...) th_run_gan(gan_bin, tmp, err, n, __VA_ARGS__)
 
 static int out_has(const char *needle) {
     char p[512], line[8192];

@@ -12,10 +12,7 @@
 
 static char gan_bin[4096], tmp[256];
 
-static int exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
+#define exists th_exists
 
 /* Writes tmp/<name> with a G for ring8 (channels 2, size 1) and D's blocks as given. */
 static void write_spec(const char *name, const char *d_blocks) {
@@ -72,12 +69,7 @@ static void refused(const char *what, const char *file, const char *d_blocks, co
 
 int main(int argc, char **argv) {
     (void)argc;
-    snprintf(gan_bin, sizeof gan_bin, "%s", argv[0]);
-    char *slash = strrchr(gan_bin, '/');
-    if (slash) *slash = 0;
-    else snprintf(gan_bin, sizeof gan_bin, ".");
-    strncat(gan_bin, "/../gan", sizeof gan_bin - strlen(gan_bin) - 1);
-    if (!exists(gan_bin)) {
+    if (!th_gan_find(argv[0], gan_bin, sizeof gan_bin)) {
         th_check(0, "gan binary", "not found at %s", gan_bin);
         return th_done("test_cli_spec");
     }

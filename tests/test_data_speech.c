@@ -13,24 +13,7 @@
 
 static char gan_bin[4096], tmp[64];
 
-static int run_gan(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run_gan(char *err, size_t n, const char *fmt, ...) {
-    char args[4096], cmd[12288], p[128], line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/err.txt >/dev/null", gan_bin, args, tmp);
-    int st = system(cmd);
-    snprintf(p, sizeof p, "%s/err.txt", tmp);
-    FILE *f = fopen(p, "r");
-    err[0] = 0;
-    while (f && fgets(line, sizeof line, f)) snprintf(err, n, "%s", line);   /* the last line */
-    if (f) fclose(f);
-    size_t l = strlen(err);
-    if (l && err[l - 1] == '\n') err[l - 1] = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+#define run_gan(err, n, ...) th_run_gan(gan_bin, tmp, err, n, __VA_ARGS__)
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
@@ -38,10 +21,7 @@ static void write_file(const char *path, const char *text) {
     fclose(f);
 }
 
-static int exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
+#define exists th_exists
 
 /* Checks each index line against its WAV; returns the number of lines that agree. */
 static int check_index(const char *dir, int *lines) {
@@ -103,12 +83,7 @@ static void refuse(const char *what, int want_rc, const char *want_msg, const ch
 
 int main(int argc, char **argv) {
     (void)argc;
-    snprintf(gan_bin, sizeof gan_bin, "%s", argv[0]);
-    char *slash = strrchr(gan_bin, '/');
-    if (slash) *slash = 0;
-    else snprintf(gan_bin, sizeof gan_bin, ".");
-    strncat(gan_bin, "/../gan", sizeof gan_bin - strlen(gan_bin) - 1);
-    if (!exists(gan_bin)) {
+    if (!th_gan_find(argv[0], gan_bin, sizeof gan_bin)) {
         th_check(0, "gan binary", "not found at %s", gan_bin);
         return th_done("test_data_speech");
     }
