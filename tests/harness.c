@@ -306,3 +306,22 @@ int th_run_gan(const char *bin, const char *tmp, char *err, size_t n, const char
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+void th_write_blob_idx(const char *images, const char *labels) {
+    FILE *f = fopen(images, "wb");
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 28, 0, 0, 0, 28};
+    fwrite(hdr, 1, 16, f);
+    for (int n = 0; n < 64; n++)
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                int cx = 8 + (n % 4) * 4, cy = 8 + (n / 16) * 3, d = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+                fputc(d < 40 + n ? 255 - d : 0, f);
+            }
+    fclose(f);
+    if (!labels) return;
+    f = fopen(labels, "wb");
+    unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, 64};
+    fwrite(lh, 1, 8, f);
+    for (int n = 0; n < 64; n++) fputc(n % 10, f);
+    fclose(f);
+}

@@ -54,5 +54,7 @@ int th_exists(const char *path);
  * killed) and puts stderr's last line into err (NULL: not wanted). */
 int th_run_gan(const char *bin, const char *tmp, char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* 64 28x28 smooth blobs as an IDX image file, and their labels (n % 10) unless labels is NULL. */
+void th_write_blob_idx(const char *images, const char *labels);
 
 #endif

@@ -22,26 +22,12 @@ static char gan_bin[4096], tmp[256];
 
 #define run_gan(err, n, ...) th_run_gan(gan_bin, tmp, err, n, __VA_ARGS__)
 
-/* A 64-image IDX file (28x28 smooth blobs) with labels. */
+/* A 64-image IDX file (28x28 smooth blobs) with labels, in dir. */
 static void write_idx(const char *dir) {
-    char p[512];
-    snprintf(p, sizeof p, "%s/tiny-images-idx3-ubyte", dir);
-    FILE *f = fopen(p, "wb");
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 28, 0, 0, 0, 28};
-    fwrite(hdr, 1, 16, f);
-    for (int n = 0; n < 64; n++)
-        for (int y = 0; y < 28; y++)
-            for (int x = 0; x < 28; x++) {
-                int cx = 8 + (n % 4) * 4, cy = 8 + (n / 16) * 3, d = (x - cx) * (x - cx) + (y - cy) * (y - cy);
-                fputc(d < 40 + n ? 255 - d : 0, f);
-            }
-    fclose(f);
-    snprintf(p, sizeof p, "%s/tiny-labels-idx1-ubyte", dir);
-    f = fopen(p, "wb");
-    unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, 64};
-    fwrite(lh, 1, 8, f);
-    for (int n = 0; n < 64; n++) fputc(n % 10, f);
-    fclose(f);
+    char im[512], lb[512];
+    snprintf(im, sizeof im, "%s/tiny-images-idx3-ubyte", dir);
+    snprintf(lb, sizeof lb, "%s/tiny-labels-idx1-ubyte", dir);
+    th_write_blob_idx(im, lb);
 }
 
 #define file_exists th_exists

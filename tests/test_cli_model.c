@@ -29,19 +29,7 @@ static int out_has(const char *needle) {
     return found;
 }
 
-/* 64 28x28 blobs as an IDX image file. */
-static void write_idx(const char *path) {
-    FILE *f = fopen(path, "wb");
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 28, 0, 0, 0, 28};
-    fwrite(hdr, 1, 16, f);
-    for (int n = 0; n < 64; n++)
-        for (int y = 0; y < 28; y++)
-            for (int x = 0; x < 28; x++) {
-                int cx = 8 + (n % 4) * 4, cy = 8 + (n / 16) * 3, d = (x - cx) * (x - cx) + (y - cy) * (y - cy);
-                fputc(d < 40 + n ? 255 - d : 0, f);
-            }
-    fclose(f);
-}
+#define write_idx(path) th_write_blob_idx(path, NULL)
 
 /* How many tensors of two checkpoints differ in their bytes (-1: one does not open). */
 static int ckpt_diff(const char *a, const char *b, int *n_tensors) {
